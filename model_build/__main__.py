@@ -1,0 +1,174 @@
+"""python -m model_build {list,build,check,predict}: the build step from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from model_build import cache, catalog, sources
+from model_build.api import DEFAULT_BUILD_DIR, ensure_built
+from model_build.catalog import Target
+from model_build.errors import BuildError
+from model_build.predict import DEFAULT_BATCH_SIZE
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (BuildError, catalog.UnknownModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m model_build",
+        description="Build, check and try the tutorial's text-embedding SavedModels (NNLM, SWIVEL, BERT).",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, help="build cache (default: .build)")
+        sub.add_argument(
+            "--source",
+            action="append",
+            default=[],
+            metavar="KEY=HANDLE",
+            help=f"override a source handle; keys: {', '.join(catalog.ALL_SOURCE_KEYS)}. "
+            "HANDLE is a TF Hub URL, a gs:// path or a local SavedModel directory",
+        )
+
+    listing = commands.add_parser("list", help="the models, their sources and whether they are built")
+    common(listing)
+    listing.set_defaults(run=_list)
+
+    build = commands.add_parser("build", help="build (or find in the cache) and check models")
+    build.add_argument("models", nargs="+", metavar="MODEL", help=", ".join(catalog.MODELS))
+    common(build)
+    build.set_defaults(run=_build)
+
+    check = commands.add_parser("check", help="can BigQuery / Vertex AI serve it? a verdict per target")
+    check.add_argument("target", metavar="MODEL_OR_DIR", help="a model name (built if needed) or a SavedModel directory")
+    check.add_argument("--dims", type=int, help="embedding size, for a directory without a manifest")
+    check.add_argument("--serve-on", choices=[t.value for t in Target], help="target whose failure fails the command")
+    common(check)
+    check.set_defaults(run=_check)
+
+    predict = commands.add_parser("predict", help="embed texts locally with a built model (JSONL out)")
+    predict.add_argument("target", metavar="MODEL_OR_DIR", help="a model name (built if needed) or a SavedModel directory")
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="texts to embed (else --input, else stdin)")
+    predict.add_argument("--input", help="a .txt (one text a line), .csv or .jsonl file; '-' for stdin")
+    predict.add_argument("--column", default="content", help="CSV column / JSONL field holding the text (default: content)")
+    predict.add_argument("--output", help="write JSONL here instead of stdout")
+    predict.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    common(predict)
+    predict.set_defaults(run=_predict)
+    return parser
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, handle = pair.partition("=")
+        if not sep or not key or not handle:
+            raise BuildError(f"--source {pair!r}: expected KEY=HANDLE, e.g. nnlm=/models/nnlm")
+        if key not in catalog.ALL_SOURCE_KEYS:
+            raise BuildError(f"--source {key}: unknown source; keys are {', '.join(catalog.ALL_SOURCE_KEYS)}")
+        out[key] = handle
+    return out
+
+
+def _for_model(spec: catalog.ModelSpec, overrides: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in overrides.items() if k in spec.source_keys()}
+
+
+def _list(args: argparse.Namespace) -> int:
+    overrides = _overrides(args.source)
+    print(f"{'model':<8} {'dims':>4}  {'served by':<9}  {'built':<5}  sources")
+    for spec in catalog.MODELS.values():
+        try:
+            handles = sources.resolve(spec, _for_model(spec, overrides))
+            built = cache.load(cache.entry_dir(args.build_dir, spec, cache.cache_key(spec, handles)))
+            state = "yes" if built else "no"
+        except BuildError:
+            handles, state = {r.key: overrides.get(r.key, r.default) for r in spec.sources}, "bad source"
+        shown = ", ".join(f"{k}={v}" for k, v in handles.items())
+        print(f"{spec.name:<8} {spec.dims:>4}  {spec.target.value:<9}  {state:<5}  {shown}")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    overrides = _overrides(args.source)
+    specs = [catalog.get(name) for name in args.models]
+    for spec in specs:
+        built = ensure_built(spec.name, _for_model(spec, overrides), args.build_dir)
+        print(f"{spec.name}: {built.path} ({built.manifest['total_size']:,} bytes, digest {built.digest[:12]})")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from model_build import check
+
+    if args.target in catalog.MODELS:
+        spec = catalog.get(args.target)
+        try:
+            built = ensure_built(spec.name, _for_model(spec, _overrides(args.source)), args.build_dir)
+        except BuildError as exc:
+            print(f"{spec.target.value} (this model's target): FAIL\n  - {exc}")
+            return 1
+        verdicts, own = built.manifest["check"], args.serve_on or spec.target.value
+    else:
+        model_dir = Path(args.target)
+        if not (model_dir / "saved_model.pb").is_file():
+            raise BuildError(f"{args.target} is neither a model ({', '.join(catalog.MODELS)}) nor a SavedModel directory")
+        manifest = cache.load(model_dir.parent)
+        dims = args.dims or (manifest.manifest["dims"] if manifest else None)
+        if dims is None:
+            raise BuildError("--dims is required to check a SavedModel directory that has no build manifest")
+        _, total, _ = cache.describe_files(model_dir)
+        verdicts = check.verdicts(check.inspect(model_dir), dims, total, check.core_ops())
+        own = args.serve_on or (manifest.manifest["target"] if manifest else Target.BIGQUERY.value)
+    print(check.format_verdicts(verdicts, own))
+    return 0 if verdicts[own]["ok"] else 1
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from model_build import predict
+
+    texts = predict.read_texts(args.texts, args.input, args.column)
+    if not texts:
+        raise BuildError("no texts to embed: give them as arguments, with --input, or on stdin")
+    if args.batch_size < 1:
+        raise BuildError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.target in catalog.MODELS:
+        spec = catalog.get(args.target)
+        model_dir = ensure_built(spec.name, _for_model(spec, _overrides(args.source)), args.build_dir).path
+    else:
+        model_dir = Path(args.target)
+        if not (model_dir / "saved_model.pb").is_file():
+            raise BuildError(f"{args.target} is neither a model ({', '.join(catalog.MODELS)}) nor a SavedModel directory")
+    if args.output is None:
+        predict.predict(model_dir, texts, sys.stdout, args.batch_size)
+        return 0
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        raise BuildError(f"--output {args.output}: directory {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            count = predict.predict(model_dir, texts, out, args.batch_size)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(json.dumps({"written": count, "output": str(target)}), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

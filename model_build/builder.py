@@ -1,0 +1,128 @@
+"""Writes a SavedModel with bigquery-ml-utils' TextEmbeddingModelGenerator.
+
+The wrapping itself is the library's; this module adds what a reproducible,
+diagnosable build needs around it: it first loads and calls each source so
+a bad source is named, and afterwards it rewrites saved_model.pb in canonical
+form. TensorFlow orders a SavedModel's function library by Python hash
+order, which differs between processes; sorting it (and writing the proto
+deterministically) makes two builds of the same inputs byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from model_build.catalog import ModelSpec
+from model_build.errors import BuildError
+
+_PROBE_TEXTS = ("a short test sentence", "")
+
+
+def quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Keras warns that a dict-named input got a positional tensor; harmless here.
+    warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match", category=UserWarning)
+
+
+def build(spec: ModelSpec, handles: dict[str, str], out_dir: Path) -> None:
+    quiet_tensorflow()
+    from bigquery_ml_utils.model_generator import TextEmbeddingModelGenerator
+
+    _probe_sources(spec, handles)
+    generator = TextEmbeddingModelGenerator(
+        **{role.generator_arg: handles[role.key] for role in spec.sources}
+    )
+    try:
+        generator.generate_text_embedding_model(spec.name, str(out_dir))
+    except Exception as exc:  # noqa: BLE001 - reported with the sources named
+        raise BuildError(f"building {spec.name} from {_show_handles(handles)} failed: {_first_line(exc)}") from exc
+    canonicalize(out_dir)
+
+
+def _probe_sources(spec: ModelSpec, handles: dict[str, str]) -> None:
+    """Loads each source and calls it on strings, naming the one that fails."""
+    import tensorflow as tf
+
+    texts = tf.constant(_PROBE_TEXTS)
+    modules = {key: _load(key, handle) for key, handle in handles.items()}
+    if spec.name == "bert":
+        encoded = _call("bertPreprocess", handles, lambda: modules["bertPreprocess"](texts))
+        outputs = _call("bertEncoder", handles, lambda: modules["bertEncoder"](encoded))
+        if not isinstance(outputs, dict) or "pooled_output" not in outputs:
+            raise BuildError(
+                f"source bertEncoder: {handles['bertEncoder']} is not a BERT encoder: its outputs have no 'pooled_output'"
+            )
+        _expect_embedding("bertEncoder", handles, outputs["pooled_output"], spec.dims)
+    else:
+        (key,) = handles
+        _expect_embedding(key, handles, _call(key, handles, lambda: modules[key](texts)), spec.dims)
+
+
+def _load(key: str, handle: str) -> Any:
+    import tensorflow_hub as hub
+
+    try:
+        return hub.load(handle)
+    except Exception as exc:  # noqa: BLE001 - hub raises many types for one cause
+        raise BuildError(f"source {key}: cannot load {handle}: {_first_line(exc)}") from exc
+
+
+def _call(key: str, handles: dict[str, str], thunk: Any) -> Any:
+    try:
+        return thunk()
+    except Exception as exc:  # noqa: BLE001
+        raise BuildError(
+            f"source {key}: {handles[key]} is not a text-embedding model: calling it on a batch of strings "
+            f"failed ({type(exc).__name__}: {_first_line(exc)})"
+        ) from exc
+
+
+def _expect_embedding(key: str, handles: dict[str, str], value: Any, dims: int) -> None:
+    shape = tuple(getattr(value, "shape", ()))
+    dtype = getattr(getattr(value, "dtype", None), "is_floating", False)
+    if not dtype or shape != (len(_PROBE_TEXTS), dims):
+        raise BuildError(
+            f"source {key}: {handles[key]} is not a {dims}-dim text-embedding model: for "
+            f"{len(_PROBE_TEXTS)} strings it returned {getattr(value, 'dtype', type(value).__name__)} "
+            f"of shape {list(shape)}, expected float [{len(_PROBE_TEXTS)}, {dims}]"
+        )
+
+
+def canonicalize(model_dir: Path) -> None:
+    """Sorts the function library, rewrites saved_model.pb deterministically, refreshes fingerprint.pb."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tensorflow.python.saved_model import pywrap_saved_model
+
+    pb = Path(model_dir) / "saved_model.pb"
+    saved = saved_model_pb2.SavedModel()
+    saved.ParseFromString(pb.read_bytes())
+    for graph in saved.meta_graphs:
+        library = graph.graph_def.library
+        functions = sorted(library.function, key=lambda f: f.signature.name)
+        del library.function[:]
+        library.function.extend(functions)
+        gradients = sorted(library.gradient, key=lambda g: (g.function_name, g.gradient_func))
+        del library.gradient[:]
+        library.gradient.extend(gradients)
+    pb.write_bytes(saved.SerializeToString(deterministic=True))
+    fingerprint = Path(model_dir) / "fingerprint.pb"
+    if fingerprint.exists():
+        fingerprint.write_bytes(pywrap_saved_model.fingerprinting.CreateFingerprintDef(str(model_dir)))
+
+
+def tensorflow_version() -> str:
+    import tensorflow as tf
+
+    return tf.__version__
+
+
+def _show_handles(handles: dict[str, str]) -> str:
+    return ", ".join(f"{key}={handle}" for key, handle in handles.items())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,84 @@
+"""Shared fixtures: small TF-Hub-format sources, built once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+
+@pytest.fixture(scope="session")
+def hub_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Local stand-ins for every TF Hub handle the catalogue names, plus bad ones."""
+    from tests import fakehub
+
+    root = tmp_path_factory.mktemp("hub")
+    words = fakehub.demo_words(60)
+    preprocess, encoder = fakehub.save_bert_modules(root, words)
+    empty = root / "not_a_model"
+    empty.mkdir()
+    (empty / "README").write_text("no saved_model.pb here\n")
+    return {
+        "nnlm": fakehub.save_word_embedding_module(root / "nnlm", words, 50, seed=1),
+        "swivel": fakehub.save_word_embedding_module(root / "swivel", words, 20, seed=2),
+        "bertPreprocess": preprocess,
+        "bertEncoder": encoder,
+        "non_text": fakehub.save_non_text_module(root / "non_text"),
+        "not_a_model": empty,
+        "text_ops_50": fakehub.save_word_embedding_module(root / "text_ops_50", words, 50, text_ops=True),
+    }
+
+
+def sources_for(model: str, hub: dict[str, Path]) -> dict[str, str]:
+    from model_build import catalog
+
+    return {key: str(hub[key]) for key in catalog.get(model).source_keys()}
+
+
+@pytest.fixture(scope="session")
+def shared_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("build")
+
+
+@pytest.fixture(scope="session")
+def built(hub_sources: dict[str, Path], shared_build_dir: Path) -> dict:
+    """All three models built once into a shared cache, for tests that only read."""
+    from model_build import ensure_built
+
+    return {name: ensure_built(name, sources_for(name, hub_sources), shared_build_dir) for name in ("nnlm", "swivel", "bert")}
+
+
+def run_python(code: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Runs code in a fresh interpreter at the project root."""
+    from tests.fakehub import fresh_env
+
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=fresh_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_cli(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    from tests.fakehub import fresh_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "model_build", *args],
+        cwd=ROOT,
+        env=fresh_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,0 +1,68 @@
+"""The per-target verdict, on hand-made inspections (no TensorFlow needed)."""
+
+from __future__ import annotations
+
+from model_build import check
+
+DIMS = 50
+GOOD_SIGNATURE = {
+    "inputs": {"content": {"dtype": "string", "shape": [-1], "sparse_or_ragged": False}},
+    "outputs": {"text_embedding": {"dtype": "float", "shape": [-1, DIMS], "sparse_or_ragged": False}},
+}
+CORE = frozenset({"MatMul", "StringSplitV2", "LookupTableFindV2"})
+
+
+def _verdicts(signature=GOOD_SIGNATURE, ops=("MatMul",), producer=1994, size=1000):
+    return check.verdicts(check.Inspection(signature, frozenset(ops), producer), DIMS, size, CORE)
+
+
+def test_a_core_ops_embedding_model_suits_both_targets() -> None:
+    result = _verdicts()
+    assert result == {
+        "bigquery": {"ok": True, "reasons": [], "notes": []},
+        "vertex": {"ok": True, "reasons": [], "notes": []},
+    }
+
+
+def test_bigquery_limits_each_give_a_reason() -> None:
+    result = _verdicts(ops=("MatMul", "WordpieceTokenizeWithOffsets"), producer=12, size=check.BIGQUERY_MAX_BYTES + 1)
+    reasons = result["bigquery"]["reasons"]
+    assert not result["bigquery"]["ok"] and len(reasons) == 3
+    assert reasons[0] == "size 450,000,001 bytes exceeds BigQuery's 450,000,000-byte limit for imported TensorFlow models"
+    assert reasons[1] == "GraphDef version 12 is below the 20 BigQuery requires"
+    assert reasons[2] == "uses ops outside core TensorFlow, which BigQuery cannot run: WordpieceTokenizeWithOffsets"
+    assert result["vertex"]["ok"] and "WordpieceTokenizeWithOffsets" in result["vertex"]["notes"][0]
+
+
+def test_size_at_the_limit_passes() -> None:
+    assert _verdicts(size=check.BIGQUERY_MAX_BYTES)["bigquery"]["ok"]
+
+
+def test_signature_problems_fail_both_targets() -> None:
+    cases = {
+        None: "no 'serving_default' signature",
+        "two_inputs": "inputs are ['content', 'extra'], expected exactly ['content']",
+        "int_input": "input 'content' is int64 [None], expected dense string [None]",
+        "wrong_dims": "output 'text_embedding' is float [None, 20], expected dense float [None, 50]",
+        "ragged_out": "output 'text_embedding' is ragged/sparse float [None, 50], expected dense float [None, 50]",
+        "two_outputs": "outputs are ['a', 'b'], expected exactly one",
+    }
+    signatures = {
+        None: None,
+        "two_inputs": {**GOOD_SIGNATURE, "inputs": {**GOOD_SIGNATURE["inputs"], "extra": GOOD_SIGNATURE["inputs"]["content"]}},
+        "int_input": {**GOOD_SIGNATURE, "inputs": {"content": {"dtype": "int64", "shape": [-1], "sparse_or_ragged": False}}},
+        "wrong_dims": {**GOOD_SIGNATURE, "outputs": {"text_embedding": {"dtype": "float", "shape": [-1, 20], "sparse_or_ragged": False}}},
+        "ragged_out": {**GOOD_SIGNATURE, "outputs": {"text_embedding": {"dtype": "float", "shape": [-1, 50], "sparse_or_ragged": True}}},
+        "two_outputs": {**GOOD_SIGNATURE, "outputs": {"a": GOOD_SIGNATURE["outputs"]["text_embedding"], "b": GOOD_SIGNATURE["outputs"]["text_embedding"]}},
+    }
+    for case, message in cases.items():
+        result = _verdicts(signature=signatures[case])
+        for target in ("bigquery", "vertex"):
+            assert not result[target]["ok"], case
+            assert message in result[target]["reasons"], (case, result[target]["reasons"])
+
+
+def test_core_ops_are_what_bare_tensorflow_registers() -> None:
+    core = check.core_ops()
+    assert {"MatMul", "StringSplitV2", "LookupTableFindV2", "StatefulPartitionedCall"} <= core
+    assert not {"WordpieceTokenizeWithOffsets", "RegexSplitWithOffsets", "WhitespaceTokenizeWithOffsetsV2"} & core
