@@ -1,0 +1,246 @@
+"""The stack's configuration: read once, validated whole, before anything is declared.
+
+Every value that reaches SQL or a resource name is checked here against what
+BigQuery or Vertex AI accept; an error names the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra import locations
+from model_build import catalog
+
+NAMESPACE = "bqml-text-embeddings"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_SAMPLE_ROWS = 1_000_000
+
+DEFAULT_MODELS = ("nnlm", "swivel")
+DEFAULT_SAMPLES = {"rows": 500, "table": "bigquery-public-data.imdb.reviews", "column": "review"}
+# servingImage None: the prebuilt TF 2.15 CPU image from the registry nearest gcp:region.
+DEFAULT_BERT = {"machineType": "n1-standard-2", "minReplicas": 1, "maxReplicas": 1, "servingImage": None}
+DEFAULTS: dict[str, Any] = {
+    "region": "us-central1",
+    "location": "US",
+    "dataset": "tf_models_tutorial",
+    "models": list(DEFAULT_MODELS),
+    "modelSources": {},
+    "buildDir": ".build",
+    "samplePredictions": DEFAULT_SAMPLES,
+    "bert": DEFAULT_BERT,
+}
+
+# Google's documented forms. Project: 6-30 of [a-z0-9-], starting with a
+# letter (plus the legacy domain-scoped "example.com:name" form).
+PROJECT_RE = re.compile(r"^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+DATASET_RE = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+TABLE_RE = re.compile(r"^[A-Za-z0-9_-]{1,1024}$")
+COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
+REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+IMAGE_RE = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
+
+
+class ConfigError(ValueError):
+    """One line per bad key, each naming the key and the fix."""
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    rows: int
+    table: str  # project.dataset.table
+    column: str
+
+    @property
+    def enabled(self) -> bool:
+        return self.rows > 0
+
+
+@dataclass(frozen=True)
+class BertSettings:
+    machine_type: str
+    min_replicas: int
+    max_replicas: int
+    serving_image: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    region: str
+    location: str
+    dataset: str
+    models: tuple[str, ...]
+    model_sources: Mapping[str, str]
+    build_dir: Path
+    samples: SampleSettings
+    bert: BertSettings
+
+    def sources_for(self, model: str) -> dict[str, str]:
+        keys = catalog.get(model).source_keys()
+        return {k: v for k, v in self.model_sources.items() if k in keys}
+
+    @property
+    def with_bert(self) -> bool:
+        return "bert" in self.models
+
+
+def _key(name: str) -> str:
+    return name if ":" in name else f"{NAMESPACE}:{name}"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse(raw: Mapping[str, Any]) -> Settings:
+    """Settings from raw config values (None or absent = default). Raises ConfigError."""
+    errors: list[str] = []
+
+    def fail(key: str, message: str) -> None:
+        errors.append(f"{_key(key)}: {message}")
+
+    def get(name: str) -> Any:
+        value = raw.get(name)
+        return DEFAULTS.get(name) if value is None else value
+
+    project = raw.get("project")
+    if not project:
+        errors.append("gcp:project: required; set it with `pulumi config set gcp:project MY_PROJECT`")
+    elif not isinstance(project, str) or not PROJECT_RE.match(project):
+        fail("gcp:project", f"{project!r} is not a Google Cloud project id (6-30 lowercase letters, digits, hyphens)")
+
+    region = get("region")
+    if not isinstance(region, str) or not REGION_RE.match(region):
+        fail("gcp:region", f"{region!r} is not a Google Cloud region such as us-central1")
+
+    location_raw = get("location")
+    location = locations.normalize(location_raw) if isinstance(location_raw, str) else None
+    if location is None:
+        fail("location", f"{location_raw!r} is not a BigQuery location: use US, EU or a region such as us-central1")
+
+    dataset = get("dataset")
+    if not isinstance(dataset, str) or not DATASET_RE.match(dataset):
+        fail("dataset", f"{dataset!r} is not a BigQuery dataset id: 1-1024 letters, digits or underscores")
+
+    models = get("models")
+    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+        fail("models", f"{models!r}: give a non-empty list drawn from {list(catalog.MODELS)}")
+        models = []
+    else:
+        unknown = [m for m in models if m not in catalog.MODELS]
+        if unknown:
+            fail("models", f"unknown model(s) {unknown}: choose from {list(catalog.MODELS)}")
+        if len(set(models)) != len(models):
+            fail("models", f"{models!r} names a model twice")
+
+    model_sources = get("modelSources")
+    if not isinstance(model_sources, dict):
+        fail("modelSources", f"{model_sources!r}: give an object of source handles keyed by {list(catalog.ALL_SOURCE_KEYS)}")
+        model_sources = {}
+    for key, handle in model_sources.items():
+        if key not in catalog.ALL_SOURCE_KEYS:
+            fail("modelSources", f"unknown source {key!r}: keys are {list(catalog.ALL_SOURCE_KEYS)}")
+        elif not isinstance(handle, str) or not handle.strip():
+            fail("modelSources", f"{key}: give a TF Hub URL, a gs:// path or a local SavedModel directory")
+
+    build_dir = get("buildDir")
+    if not isinstance(build_dir, str) or not build_dir.strip():
+        fail("buildDir", f"{build_dir!r}: give a directory path")
+        build_dir = ".build"
+
+    samples = _samples(get("samplePredictions"), location, fail)
+    bert = _bert(get("bert"), region if isinstance(region, str) else "", fail)
+
+    if "bert" in models and location and isinstance(region, str) and REGION_RE.match(region):
+        if not locations.endpoint_region_allowed(location, region):
+            fail(
+                "gcp:region",
+                f"a BigQuery remote model in a {location} dataset cannot use a Vertex AI endpoint in {region}: "
+                f"choose one of {locations.allowed_endpoint_regions(location)} or change location",
+            )
+
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+    return Settings(
+        project=project,
+        region=region,
+        location=location,
+        dataset=dataset,
+        models=tuple(models),
+        model_sources=dict(model_sources),
+        build_dir=(PROJECT_ROOT / build_dir).resolve(),
+        samples=samples,
+        bert=bert,
+    )
+
+
+def _object(value: Any, key: str, defaults: Mapping[str, Any], fail: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        fail(key, f"{value!r}: give an object with keys {list(defaults)}")
+        return None
+    unknown = sorted(set(value) - set(defaults))
+    if unknown:
+        fail(key, f"unknown key(s) {unknown}: allowed are {list(defaults)}")
+    return {**defaults, **value}
+
+
+def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
+    merged = _object(value, "samplePredictions", DEFAULT_SAMPLES, fail) or dict(DEFAULT_SAMPLES)
+    rows, table, column = merged["rows"], merged["table"], merged["column"]
+    if not _is_int(rows) or not 0 <= rows <= MAX_SAMPLE_ROWS:
+        fail("samplePredictions.rows", f"{rows!r}: give a whole number from 0 (off) to {MAX_SAMPLE_ROWS:,}")
+        rows = 0
+    parts = table.split(".") if isinstance(table, str) else []
+    if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
+        fail("samplePredictions.table", f"{table!r}: give a table as project.dataset.table")
+    elif location and rows:
+        known = locations.KNOWN_TABLE_LOCATIONS.get(f"{parts[0]}.{parts[1]}")
+        if known and known != location:
+            fail(
+                "samplePredictions.table",
+                f"{table} is in {known} and a query in a {location} dataset cannot read it: "
+                f"set location to {known}, or point at a copy of the table in {location}",
+            )
+    if not isinstance(column, str) or not COLUMN_RE.match(column):
+        fail("samplePredictions.column", f"{column!r} is not a plain column name (letters, digits, underscores)")
+    return SampleSettings(rows=rows, table=table, column=column)
+
+
+def _bert(value: Any, region: str, fail: Any) -> BertSettings:
+    merged = _object(value, "bert", DEFAULT_BERT, fail) or dict(DEFAULT_BERT)
+    machine, low, high = merged["machineType"], merged["minReplicas"], merged["maxReplicas"]
+    image = merged["servingImage"] or (
+        f"{locations.serving_image_registry(region)}/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    )
+    if not isinstance(machine, str) or not MACHINE_TYPE_RE.match(machine):
+        fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
+    if not _is_int(low) or low < 1:
+        fail("bert.minReplicas", f"{low!r}: give a whole number of at least 1")
+    if not _is_int(high) or high < 1:
+        fail("bert.maxReplicas", f"{high!r}: give a whole number of at least 1")
+    elif _is_int(low) and high < low:
+        fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
+    if not isinstance(image, str) or not IMAGE_RE.match(image):
+        fail("bert.servingImage", f"{image!r} is not a container image URI")
+    return BertSettings(machine_type=machine, min_replicas=low, max_replicas=high, serving_image=image)
+
+
+def from_pulumi() -> Settings:
+    """Reads the stack's config (the only place that touches pulumi.Config)."""
+    import pulumi
+
+    ours, gcp = pulumi.Config(NAMESPACE), pulumi.Config("gcp")
+    raw: dict[str, Any] = {"project": gcp.get("project"), "region": gcp.get("region")}
+    for name in ("location", "dataset", "buildDir"):
+        raw[name] = ours.get(name)
+    for name in ("models", "modelSources", "samplePredictions", "bert"):
+        try:
+            raw[name] = ours.get_object(name)
+        except Exception:  # noqa: BLE001 - pulumi raises a bare error for bad JSON
+            raise ConfigError(f"invalid configuration:\n  {_key(name)}: not valid JSON/YAML") from None
+    return parse(raw)

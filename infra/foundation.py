@@ -1,0 +1,51 @@
+"""Tutorial step 1: the APIs, the dataset and the bucket."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.config import Settings
+from infra.naming import LABELS
+
+
+class Foundation(pulumi.ComponentResource):
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("bqml-text-embeddings:index:Foundation", name, None, opts)
+        apis = ["bigquery.googleapis.com", "storage.googleapis.com"]
+        if settings.with_bert:
+            apis += ["bigqueryconnection.googleapis.com", "aiplatform.googleapis.com"]
+        # Never disabled on destroy: other work in the project may use them.
+        self.services = {
+            api: gcp.projects.Service(
+                f"api-{api.split('.')[0]}",
+                project=settings.project,
+                service=api,
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for api in apis
+        }
+        after_apis = pulumi.ResourceOptions(parent=self, depends_on=list(self.services.values()))
+        self.dataset = gcp.bigquery.Dataset(
+            "dataset",
+            project=settings.project,
+            dataset_id=settings.dataset,
+            location=settings.location,
+            description="Text-embedding models (NNLM, SWIVEL, BERT) and sample embeddings, made by bqml-text-embeddings.",
+            labels=LABELS,
+            delete_contents_on_destroy=True,
+            opts=after_apis,
+        )
+        self.bucket = gcp.storage.Bucket(
+            "models",
+            project=settings.project,
+            location=settings.location,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=True,
+            labels=LABELS,
+            opts=after_apis,
+        )
+        self.register_outputs({"dataset": self.dataset.dataset_id, "bucket": self.bucket.name})

@@ -1,0 +1,40 @@
+"""Tutorial step 3: NNLM or SWIVEL imported into BigQuery ML from the bucket."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra import sql
+from infra.artifacts import ModelArtifact
+from infra.config import Settings
+from infra.naming import model_id
+from infra.sql_statement import SqlStatement
+from model_build import BuiltModel
+
+
+class ImportedModel(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        built: BuiltModel,
+        bucket: gcp.storage.Bucket,
+        dataset: gcp.bigquery.Dataset,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("bqml-text-embeddings:bigquery:ImportedModel", name, None, opts)
+        self.model_id = model_id(settings, built.model)
+        self.artifact = ModelArtifact(f"{built.model}-savedmodel", built, bucket, pulumi.ResourceOptions(parent=self))
+        self.statement = SqlStatement(
+            f"{built.model}-create-model",
+            project=settings.project,
+            location=settings.location,
+            sql=self.artifact.uri.apply(
+                lambda uri: sql.render("create_tensorflow_model", model=self.model_id, model_path=f"{uri}*")
+            ),
+            drop_sql=sql.render("drop_model", model=self.model_id),
+            depends_on=[dataset, *self.artifact.objects],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"model_id": self.model_id})

@@ -1,0 +1,39 @@
+"""Names of what the stack creates, in one place so SQL, outputs and tests agree."""
+
+from __future__ import annotations
+
+import hashlib
+
+from infra.config import Settings
+
+LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
+
+
+def model_id(settings: Settings, model: str) -> str:
+    return f"{settings.project}.{settings.dataset}.{model}_model"
+
+
+def sample_table_id(settings: Settings, model: str) -> str:
+    return f"{settings.project}.{settings.dataset}.{model}_sample_embeddings"
+
+
+def artifact_prefix(model: str, digest: str) -> str:
+    """Changes when the model's bytes do, so a new version never overwrites a live one's files."""
+    return f"{model}_model/{digest[:16]}/"
+
+
+def connection_id(settings: Settings) -> str:
+    return f"{settings.dataset}_vertex"[:1024]
+
+
+def endpoint_numeric_id(settings: Settings, stack: str) -> str:
+    """Vertex AI endpoint ids are numeric (no leading zero, at most 10 digits); stable per stack."""
+    digest = int(hashlib.sha256(f"{settings.project}/{settings.region}/{stack}".encode()).hexdigest(), 16)
+    return str(1_000_000_000 + digest % 9_000_000_000)
+
+
+def owner_label(project: str, stack: str) -> str:
+    """A label value (<= 63 of [a-z0-9_-]) naming the stack that owns a Vertex model."""
+    raw = f"{project}-{stack}".lower()
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)
+    return cleaned[:63]

@@ -1,0 +1,84 @@
+"""The whole tutorial as one Pulumi program; __main__.py only calls `main`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from infra import config, sql
+from infra.bert_serving import BertServing
+from infra.foundation import Foundation
+from infra.imported_model import ImportedModel
+from infra.samples import SamplePredictions
+from model_build import BuildError, BuiltModel, ensure_built
+from model_build.check import INPUT_NAME
+
+
+def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
+    """Every chosen model, built and checked (a cached build costs a JSON read)."""
+    return {model: ensure_built(model, settings.sources_for(model), settings.build_dir) for model in settings.models}
+
+
+def main() -> None:
+    for name, value in run().items():
+        pulumi.export(name, value)
+
+
+def run() -> dict[str, Any]:
+    """Validates config, builds the models, declares every resource; returns the stack outputs.
+
+    Nothing is declared unless the whole configuration is valid and every model built.
+    """
+    try:
+        settings = config.from_pulumi()
+        built = build_models(settings)
+    except (config.ConfigError, BuildError) as exc:
+        raise pulumi.RunError(str(exc)) from None
+    return declare(settings, built)
+
+
+def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
+    base = Foundation("tutorial", settings)
+    statements = {}
+    models: dict[str, str] = {}
+    bert = None
+    for model, build in built.items():
+        if model == "bert":
+            bert = BertServing("bert", settings, build, base.bucket, base.dataset, base.services)
+            statements[model], models[model] = bert.statement, bert.model_id
+        else:
+            imported = ImportedModel(model, settings, build, base.bucket, base.dataset)
+            statements[model], models[model] = imported.statement, imported.model_id
+
+    samples = settings.samples
+    p = settings.project
+    outputs: dict[str, Any] = {
+        "dataset": f"{p}.{settings.dataset}",
+        "bucket": base.bucket.name,
+        "models": models,
+    }
+    if samples.enabled:
+        outputs["sampleTables"] = {
+            model: SamplePredictions(f"{model}-samples", settings, model, models[model], statements[model]).table_id
+            for model in models
+        }
+    outputs["predictQueries"] = {
+        model: sql.render(
+            "predict_query", model=model_id, column=samples.column, input_column=INPUT_NAME, source_table=samples.table
+        )
+        for model, model_id in models.items()
+    }
+    links = {
+        "dataset": f"https://console.cloud.google.com/bigquery?project={p}&ws=!1m4!1m3!3m2!1s{p}!2s{settings.dataset}",
+        "bucket": pulumi.Output.concat("https://console.cloud.google.com/storage/browser/", base.bucket.name, f"?project={p}"),
+    }
+    if bert is not None:
+        outputs["bertEndpoint"] = bert.endpoint_url
+        links["bertEndpoint"] = pulumi.Output.concat(
+            f"https://console.cloud.google.com/vertex-ai/online-prediction/locations/{settings.region}/endpoints/",
+            bert.endpoint.name,
+            f"?project={p}",
+        )
+    outputs["consoleLinks"] = links
+    return outputs

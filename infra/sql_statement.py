@@ -1,0 +1,111 @@
+"""A BigQuery statement as a resource: run on create and when it changes, inverted on delete.
+
+State is "this object exists as this statement made it", not "a job ran"
+(see pitfalls: gcp.bigquery.Job cannot be deleted, re-run or diffed
+sensibly). The statement re-runs only when its text, its inverse or one of
+its triggers changes; a change of the object it drops replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+from infra import bigquery_jobs
+
+COMPONENT_TYPE = "bqml-text-embeddings:bigquery:SqlStatement"
+_COMPARED = ("project", "location", "sql", "drop_sql", "wait_for_iam", "triggers")
+_REPLACING = ("project", "location", "drop_sql")
+
+
+def statement_id(drop_sql: str) -> str:
+    return "bq-" + hashlib.sha256(drop_sql.encode()).hexdigest()[:20]
+
+
+class BigQueryStatementProvider(ResourceProvider):
+    """Keep this class small and stable: its pickled code is part of every resource's inputs."""
+
+    def __init__(
+        self,
+        client_factory: Callable[[str, str], Any] = bigquery_jobs.make_client,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client_factory = client_factory
+        self._sleep = sleep
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        client = self._client_factory(props["project"], props["location"])
+        job_id = bigquery_jobs.execute(
+            client, props["sql"], props["location"], wait_for_iam=bool(props.get("wait_for_iam")), sleep=self._sleep
+        )
+        return {**props, "job_id": job_id, "sql_sha256": hashlib.sha256(props["sql"].encode()).hexdigest()}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(statement_id(props["drop_sql"]), self._run(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in _COMPARED if olds.get(key) != news.get(key)]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=[key for key in changed if key in _REPLACING],
+            delete_before_replace=False,
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        client = self._client_factory(props["project"], props["location"])
+        bigquery_jobs.drop(client, props["drop_sql"], props["location"], sleep=self._sleep)
+
+
+class _Statement(pulumi.dynamic.Resource):
+    job_id: pulumi.Output[str]
+    sql: pulumi.Output[str]
+
+    def __init__(self, name: str, provider: ResourceProvider, props: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        super().__init__(provider, name, {**props, "job_id": None, "sql_sha256": None}, opts)
+
+
+class SqlStatement(pulumi.ComponentResource):
+    """One statement and its inverse, e.g. CREATE OR REPLACE MODEL ... / DROP MODEL IF EXISTS ...
+
+    `triggers` are values whose change re-runs an unchanged statement (a sample
+    table must be rebuilt when the model it reads is replaced).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        project: str,
+        location: str,
+        sql: pulumi.Input[str],
+        drop_sql: str,
+        wait_for_iam: bool = False,
+        triggers: Sequence[pulumi.Input[str]] = (),
+        depends_on: Sequence[pulumi.Resource] = (),
+        provider: ResourceProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.statement = _Statement(
+            name,
+            provider or BigQueryStatementProvider(),
+            {
+                "project": project,
+                "location": location,
+                "sql": sql,
+                "drop_sql": drop_sql,
+                "wait_for_iam": wait_for_iam,
+                "triggers": list(triggers),
+            },
+            # On the statement itself: a component's depends_on does not order its children.
+            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        )
+        self.sql = self.statement.sql
+        self.register_outputs({"sql": self.sql})

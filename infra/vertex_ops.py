@@ -1,0 +1,186 @@
+"""Vertex AI model upload and deployment, which no Pulumi/Terraform resource offers.
+
+Every function takes its clients as a parameter (the tests' seam); the real
+ones come from `make_clients`, with Application Default Credentials. Each API
+call is retried on transient errors; long-running operations are awaited.
+Creation is idempotent by lookup: a create that was interrupted after the
+server acted is adopted on the next run instead of duplicated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from google.api_core import exceptions as gexc
+
+from infra import retry
+
+UPLOAD_TIMEOUT = 1800.0
+DEPLOY_TIMEOUT = 3600.0  # deploying to a new endpoint commonly takes 10-30 minutes
+DIGEST_LABEL = "bqml-te-digest"
+OWNER_LABEL = "bqml-te-owner"
+
+
+@dataclass
+class Clients:
+    models: Any  # aiplatform_v1.ModelServiceClient
+    endpoints: Any  # aiplatform_v1.EndpointServiceClient
+    sleep: Callable[[float], None] = time.sleep
+
+
+def make_clients(region: str) -> Clients:
+    from google.cloud import aiplatform_v1
+
+    options = {"api_endpoint": f"{region}-aiplatform.googleapis.com"}
+    return Clients(
+        models=aiplatform_v1.ModelServiceClient(client_options=options),
+        endpoints=aiplatform_v1.EndpointServiceClient(client_options=options),
+    )
+
+
+class VertexError(Exception):
+    """Vertex AI refused a request: its own message, and what we asked."""
+
+
+def _call(clients: Clients, what: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return retry.call(fn, retry.is_transient, retry.TRANSIENT, clients.sleep)
+    except retry.RetriesExhausted as exc:
+        raise VertexError(f"{what}: still failing after {exc.waited:.0f}s of retries: {_message(exc.last)}") from exc.last
+    except gexc.NotFound:
+        raise
+    except gexc.GoogleAPICallError as exc:
+        raise VertexError(f"{what}: {_message(exc)}") from exc
+
+
+def _message(exc: BaseException) -> str:
+    return getattr(exc, "message", None) or str(exc)
+
+
+def _unversioned(model_name: str) -> str:
+    return model_name.split("@", 1)[0]
+
+
+# --- Model Registry ---------------------------------------------------------------------------
+
+
+def upload_or_adopt(
+    clients: Clients,
+    parent: str,
+    display_name: str,
+    artifact_uri: str,
+    serving_image: str,
+    labels: dict[str, str],
+) -> str:
+    """The model resource name for this artifact: an existing upload of it, or a new one."""
+    wanted = f'labels.{DIGEST_LABEL}="{labels[DIGEST_LABEL]}" AND labels.{OWNER_LABEL}="{labels[OWNER_LABEL]}"'
+    existing = _call(
+        clients, f"listing models in {parent}", lambda: list(clients.models.list_models(request={"parent": parent, "filter": wanted}))
+    )
+    for model in existing:
+        if model.artifact_uri.rstrip("/") == artifact_uri.rstrip("/"):
+            return _unversioned(model.name)
+    request = {
+        "parent": parent,
+        "model": {
+            "display_name": display_name,
+            "artifact_uri": artifact_uri,
+            "container_spec": {"image_uri": serving_image},
+            "labels": labels,
+        },
+    }
+    operation = _call(clients, f"uploading {artifact_uri} to the Model Registry", lambda: clients.models.upload_model(request=request))
+    result = _call(clients, f"waiting for the upload of {artifact_uri}", lambda: operation.result(timeout=UPLOAD_TIMEOUT))
+    return _unversioned(result.model)
+
+
+def delete_model(clients: Clients, model_name: str) -> None:
+    try:
+        operation = _call(clients, f"deleting {model_name}", lambda: clients.models.delete_model(request={"name": model_name}))
+        _call(clients, f"waiting for the deletion of {model_name}", lambda: operation.result(timeout=UPLOAD_TIMEOUT))
+    except gexc.NotFound:
+        pass  # already gone: that is what delete wants
+
+
+# --- Endpoint deployment ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeploySpec:
+    model_name: str
+    display_name: str
+    machine_type: str
+    min_replica_count: int
+    max_replica_count: int
+
+
+def _deployed(clients: Clients, endpoint: str) -> list[Any]:
+    found = _call(clients, f"reading {endpoint}", lambda: clients.endpoints.get_endpoint(request={"name": endpoint}))
+    return list(found.deployed_models)
+
+
+def _matches(deployed: Any, spec: DeploySpec) -> bool:
+    resources = deployed.dedicated_resources
+    return (
+        _unversioned(deployed.model) == spec.model_name
+        and resources.machine_spec.machine_type == spec.machine_type
+        and resources.min_replica_count == spec.min_replica_count
+        and resources.max_replica_count == spec.max_replica_count
+    )
+
+
+def deploy_or_adopt(clients: Clients, endpoint: str, spec: DeploySpec) -> str:
+    """The deployed-model id serving `spec` on `endpoint`: an existing one, or a new deployment with all traffic."""
+    for deployed in _deployed(clients, endpoint):
+        if _matches(deployed, spec):
+            return deployed.id
+    request = {
+        "endpoint": endpoint,
+        "deployed_model": {
+            "model": spec.model_name,
+            "display_name": spec.display_name,
+            "dedicated_resources": {
+                "machine_spec": {"machine_type": spec.machine_type},
+                "min_replica_count": spec.min_replica_count,
+                "max_replica_count": spec.max_replica_count,
+            },
+        },
+        "traffic_split": {"0": 100},  # "0" is the model being deployed
+    }
+    operation = _call(clients, f"deploying {spec.model_name} to {endpoint}", lambda: clients.endpoints.deploy_model(request=request))
+    result = _call(clients, f"waiting for {spec.model_name} to deploy", lambda: operation.result(timeout=DEPLOY_TIMEOUT))
+    return result.deployed_model.id
+
+
+def redeploy(clients: Clients, endpoint: str, old_id: str, spec: DeploySpec) -> str:
+    """Deploys `spec` with all traffic first, then undeploys `old_id`: no gap in serving."""
+    new_id = deploy_or_adopt(clients, endpoint, spec)
+    if new_id != old_id:
+        undeploy(clients, endpoint, [old_id])
+    return new_id
+
+
+def undeploy(clients: Clients, endpoint: str, deployed_ids: list[str]) -> None:
+    for deployed_id in deployed_ids:
+        request = {"endpoint": endpoint, "deployed_model_id": deployed_id}
+        try:
+            operation = _call(clients, f"undeploying {deployed_id} from {endpoint}", lambda: clients.endpoints.undeploy_model(request=request))
+            _call(clients, f"waiting for {deployed_id} to undeploy", lambda: operation.result(timeout=DEPLOY_TIMEOUT))
+        except gexc.NotFound:
+            pass
+
+
+def undeploy_model_everywhere_on(clients: Clients, endpoint: str, model_name: str, known_id: str | None) -> None:
+    """Undeploys every deployment of `model_name` on `endpoint` (listed from the endpoint
+    itself: a deployment with no traffic has no traffic-split entry), so the endpoint
+    and the model can then be deleted."""
+    try:
+        ids = [d.id for d in _deployed(clients, endpoint) if _unversioned(d.model) == model_name]
+    except gexc.NotFound:
+        return  # the endpoint is gone, and its deployments with it
+    if known_id and known_id not in ids:
+        ids.append(known_id)
+    undeploy(clients, endpoint, ids)

@@ -1,0 +1,106 @@
+"""Pulumi resources for a Vertex AI model upload and its deployment to an endpoint.
+
+Dynamic providers over `vertex_ops`. They build their clients inside each
+method (a pickled provider must hold no client or credentials).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+from infra import vertex_ops
+
+ClientsFactory = Callable[[str], vertex_ops.Clients]
+
+
+def _changed(olds: dict[str, Any], news: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    return [key for key in keys if olds.get(key) != news.get(key)]
+
+
+class VertexModelProvider(ResourceProvider):
+    """A model in the Vertex AI Model Registry, made from a SavedModel in Cloud Storage."""
+
+    _KEYS = ("project", "region", "display_name", "artifact_uri", "serving_image", "labels")
+
+    def __init__(self, clients: ClientsFactory = vertex_ops.make_clients) -> None:
+        self._clients = clients
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        name = vertex_ops.upload_or_adopt(
+            self._clients(props["region"]),
+            f"projects/{props['project']}/locations/{props['region']}",
+            props["display_name"],
+            props["artifact_uri"],
+            props["serving_image"],
+            dict(props["labels"]),
+        )
+        return CreateResult(name, {**props, "model_name": name})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Any change is a new model: uploaded first, the deployment moves to it, then this one goes.
+        changed = _changed(olds, news, self._KEYS)
+        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, "model_name": olds["model_name"]})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        vertex_ops.delete_model(self._clients(props["region"]), props["model_name"])
+
+
+class VertexDeploymentProvider(ResourceProvider):
+    """A model deployed to an endpoint with dedicated resources and all its traffic."""
+
+    _REPLACING = ("project", "region", "endpoint")
+    _UPDATING = ("model_name", "display_name", "machine_type", "min_replica_count", "max_replica_count")
+
+    def __init__(self, clients: ClientsFactory = vertex_ops.make_clients) -> None:
+        self._clients = clients
+
+    @staticmethod
+    def _spec(props: dict[str, Any]) -> vertex_ops.DeploySpec:
+        return vertex_ops.DeploySpec(
+            model_name=props["model_name"],
+            display_name=props["display_name"],
+            machine_type=props["machine_type"],
+            min_replica_count=int(props["min_replica_count"]),
+            max_replica_count=int(props["max_replica_count"]),
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        deployed_id = vertex_ops.deploy_or_adopt(self._clients(props["region"]), props["endpoint"], self._spec(props))
+        return CreateResult(f"{props['endpoint']}/deployedModels/{deployed_id}", {**props, "deployed_model_id": deployed_id})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = _changed(olds, news, self._REPLACING + self._UPDATING)
+        replaces = [key for key in changed if key in self._REPLACING]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        deployed_id = vertex_ops.redeploy(
+            self._clients(news["region"]), news["endpoint"], olds["deployed_model_id"], self._spec(news)
+        )
+        return UpdateResult({**news, "deployed_model_id": deployed_id})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        vertex_ops.undeploy_model_everywhere_on(
+            self._clients(props["region"]), props["endpoint"], props["model_name"], props.get("deployed_model_id")
+        )
+
+
+class VertexModel(pulumi.dynamic.Resource):
+    model_name: pulumi.Output[str]
+
+    def __init__(self, name: str, props: dict[str, Any], provider: ResourceProvider | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(provider or VertexModelProvider(), name, {**props, "model_name": None}, opts)
+
+
+class VertexDeployment(pulumi.dynamic.Resource):
+    deployed_model_id: pulumi.Output[str]
+
+    def __init__(self, name: str, props: dict[str, Any], provider: ResourceProvider | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(provider or VertexDeploymentProvider(), name, {**props, "deployed_model_id": None}, opts)

@@ -1,0 +1,133 @@
+"""Runs the Pulumi program under the SDK's mocks and records what it declares.
+
+Besides each resource's inputs, the monitor keeps its parent and the URNs it
+depends on (explicit `depends_on` and those implied by its inputs), so tests
+can assert the dependency graph, not only that the program ran.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+FAKE_SERVICE_ACCOUNT = "bqcx-123456-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
+
+
+@dataclass
+class Declared:
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    parent: str
+    dependencies: set[str] = field(default_factory=set)
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Answers like the real providers would, for the outputs the program reads."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        outputs = dict(args.inputs)
+        if args.typ == "gcp:storage/bucket:Bucket":
+            outputs["name"] = f"{args.name}-bucket-1a2b3c"
+        if args.typ == "gcp:bigquery/connection:Connection":
+            outputs["cloudResource"] = {"serviceAccountId": FAKE_SERVICE_ACCOUNT}
+        # Dynamic resources: what their providers' create() would return.
+        if args.typ == DYNAMIC and "artifact_uri" in args.inputs:
+            outputs["model_name"] = f"projects/{args.inputs['project']}/locations/{args.inputs['region']}/models/4242"
+        if args.typ == DYNAMIC and "machine_type" in args.inputs:
+            outputs["deployed_model_id"] = "777"
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+        return {}, []
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.declared: dict[str, Declared] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            dependencies = set(request.dependencies)
+            for deps in request.propertyDependencies.values():
+                dependencies.update(deps.urns)
+            self.declared[response.urn] = Declared(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                inputs=rpc.deserialize_properties(request.object),
+                parent=request.parent,
+                dependencies=dependencies,
+            )
+        return response
+
+
+@dataclass
+class ProgramRun:
+    declared: dict[str, Declared]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [d for d in self.declared.values() if d.type == type_]
+
+    def named(self, name: str) -> Declared:
+        (found,) = [d for d in self.declared.values() if d.name == name]
+        return found
+
+    def urn(self, name: str) -> str:
+        return self.named(name).urn
+
+    def depends_on(self, name: str, other: str) -> bool:
+        """Does `name` depend on `other`, directly or through a parent component?"""
+        target, seen, todo = self.urn(other), set(), [self.urn(name)]
+        while todo:
+            urn = todo.pop()
+            if urn in seen or urn not in self.declared:
+                continue
+            seen.add(urn)
+            deps = self.declared[urn].dependencies
+            if target in deps:
+                return True
+            todo.extend(deps)
+        return False
+
+    def statements(self) -> dict[str, Declared]:
+        """Dynamic SQL resources by name."""
+        return {d.name: d for d in self.of_type(DYNAMIC) if "drop_sql" in d.inputs}
+
+
+def to_config(values: dict[str, Any]) -> dict[str, str]:
+    """Stack config as the engine hands it over: objects and lists as JSON."""
+    out = {}
+    for key, value in values.items():
+        full = key if ":" in key else f"bqml-text-embeddings:{key}"
+        out[full] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+def run_program(config: dict[str, Any], stack: str = "dev") -> ProgramRun:
+    """Declares the program under mocks with `config`; exceptions propagate."""
+    from infra import program
+
+    mocks = _Mocks()
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="bqml-text-embeddings", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(to_config(config))
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def declare() -> Any:
+        outputs = program.run()
+        return pulumi.Output.from_input(outputs).apply(exported.update)
+
+    declare()
+    return ProgramRun(monitor.declared, exported)
