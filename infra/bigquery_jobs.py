@@ -31,7 +31,6 @@ def execute(
     location: str,
     wait_for_iam: bool = False,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
 ) -> str:
     """Runs `sql` and waits for it; returns the job id.
 
@@ -50,7 +49,7 @@ def execute(
         return retry.is_transient(exc) or (wait_for_iam and retry.is_iam_propagation(exc))
 
     try:
-        return retry.call(attempt, retryable, retry.IAM_PROPAGATION if wait_for_iam else retry.TRANSIENT, sleep, clock)
+        return retry.call(attempt, retryable, retry.IAM_PROPAGATION if wait_for_iam else retry.TRANSIENT, sleep)
     except retry.RetriesExhausted as exc:
         hint = (
             " IAM changes usually propagate within 2 minutes but can take 7 or more; run `pulumi up` again."

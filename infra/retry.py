@@ -21,6 +21,8 @@ _TRANSIENT_TYPES = (
 )
 # BigQuery reports some transient job failures with other HTTP codes.
 _TRANSIENT_REASONS = {"rateLimitExceeded", "jobRateLimitExceeded", "backendError", "internalError"}
+# Vertex AI: "The following quota metrics exceed quota limits: ...custom_model_serving_cpus".
+_QUOTA_LIMIT = "exceed quota limits"
 # A grant made moments ago may not be visible yet (IAM propagates in ~2, sometimes 7+, minutes):
 # "...gcp-sa-bigquery-condel... does not have the permission to access or use the endpoint",
 # "Service account ... does not exist".
@@ -52,6 +54,8 @@ def error_reasons(exc: BaseException) -> set[str]:
 
 
 def is_transient(exc: BaseException) -> bool:
+    if _QUOTA_LIMIT in (getattr(exc, "message", None) or str(exc)):
+        return False  # a resource quota (e.g. serving CPUs) will not free itself up in minutes
     return isinstance(exc, _TRANSIENT_TYPES) or bool(error_reasons(exc) & _TRANSIENT_REASONS)
 
 
@@ -70,15 +74,17 @@ def call(
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """fn(), again after exponential waits while it raises retryable errors, until the deadline."""
-    start, delay = clock(), backoff.initial
+    start, delay, slept = clock(), backoff.initial, 0.0
     while True:
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - filtered by `retryable`
             if not retryable(exc):
                 raise
-            waited = clock() - start
+            # Slept time counts even where `sleep` is not the wall clock's (tests).
+            waited = max(clock() - start, slept)
             if waited + delay > backoff.deadline:
                 raise RetriesExhausted(exc, waited) from exc
             sleep(delay)
+            slept += delay
             delay = min(delay * backoff.multiplier, backoff.maximum)

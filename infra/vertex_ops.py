@@ -1,8 +1,9 @@
 """Vertex AI model upload and deployment, which no Pulumi/Terraform resource offers.
 
 Every function takes its clients as a parameter (the tests' seam); the real
-ones come from `make_clients`, with Application Default Credentials. Each API
-call is retried on transient errors; long-running operations are awaited.
+ones come from `make_clients`, with Application Default Credentials. Each request
+and the long-running operation it starts are retried together on transient
+errors (a failed operation has to be asked for again, not just re-polled).
 Creation is idempotent by lookup: a create that was interrupted after the
 server acted is adopted on the next run instead of duplicated.
 """
@@ -92,15 +93,21 @@ def upload_or_adopt(
             "labels": labels,
         },
     }
-    operation = _call(clients, f"uploading {artifact_uri} to the Model Registry", lambda: clients.models.upload_model(request=request))
-    result = _call(clients, f"waiting for the upload of {artifact_uri}", lambda: operation.result(timeout=UPLOAD_TIMEOUT))
+    result = _call(
+        clients,
+        f"uploading {artifact_uri} to the Model Registry",
+        lambda: clients.models.upload_model(request=request).result(timeout=UPLOAD_TIMEOUT),
+    )
     return _unversioned(result.model)
 
 
 def delete_model(clients: Clients, model_name: str) -> None:
     try:
-        operation = _call(clients, f"deleting {model_name}", lambda: clients.models.delete_model(request={"name": model_name}))
-        _call(clients, f"waiting for the deletion of {model_name}", lambda: operation.result(timeout=UPLOAD_TIMEOUT))
+        _call(
+            clients,
+            f"deleting {model_name}",
+            lambda: clients.models.delete_model(request={"name": model_name}).result(timeout=UPLOAD_TIMEOUT),
+        )
     except gexc.NotFound:
         pass  # already gone: that is what delete wants
 
@@ -150,8 +157,11 @@ def deploy_or_adopt(clients: Clients, endpoint: str, spec: DeploySpec) -> str:
         },
         "traffic_split": {"0": 100},  # "0" is the model being deployed
     }
-    operation = _call(clients, f"deploying {spec.model_name} to {endpoint}", lambda: clients.endpoints.deploy_model(request=request))
-    result = _call(clients, f"waiting for {spec.model_name} to deploy", lambda: operation.result(timeout=DEPLOY_TIMEOUT))
+    result = _call(
+        clients,
+        f"deploying {spec.model_name} to {endpoint}",
+        lambda: clients.endpoints.deploy_model(request=request).result(timeout=DEPLOY_TIMEOUT),
+    )
     return result.deployed_model.id
 
 
@@ -167,8 +177,11 @@ def undeploy(clients: Clients, endpoint: str, deployed_ids: list[str]) -> None:
     for deployed_id in deployed_ids:
         request = {"endpoint": endpoint, "deployed_model_id": deployed_id}
         try:
-            operation = _call(clients, f"undeploying {deployed_id} from {endpoint}", lambda: clients.endpoints.undeploy_model(request=request))
-            _call(clients, f"waiting for {deployed_id} to undeploy", lambda: operation.result(timeout=DEPLOY_TIMEOUT))
+            _call(
+                clients,
+                f"undeploying {deployed_id} from {endpoint}",
+                lambda: clients.endpoints.undeploy_model(request=request).result(timeout=DEPLOY_TIMEOUT),
+            )
         except gexc.NotFound:
             pass
 
