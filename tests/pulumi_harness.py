@@ -80,8 +80,12 @@ class ProgramRun:
         return [d for d in self.declared.values() if d.type == type_]
 
     def named(self, name: str) -> Declared:
-        (found,) = [d for d in self.declared.values() if d.name == name]
-        return found
+        """The resource called `name`; where a component shares the name, its resource."""
+        found = [d for d in self.declared.values() if d.name == name]
+        if len(found) > 1:
+            found = [d for d in found if not d.type.startswith("bqml-text-embeddings:")]
+        (only,) = found
+        return only
 
     def urn(self, name: str) -> str:
         return self.named(name).urn

@@ -1,0 +1,119 @@
+"""Configuration: defaults, documentation in Pulumi.yaml, and one clear error per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra import config
+from infra.config import ConfigError, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_with_only_the_project_set() -> None:
+    settings = parse({"project": "my-proj-123"})
+    assert settings.project == "my-proj-123"
+    assert settings.region == "us-central1"
+    assert settings.location == "US"
+    assert settings.dataset == "tf_models_tutorial"
+    assert settings.models == ("nnlm", "swivel")
+    assert settings.model_sources == {}
+    assert settings.build_dir == ROOT / ".build"
+    assert settings.samples == config.SampleSettings(rows=500, table="bigquery-public-data.imdb.reviews", column="review")
+    assert settings.bert == config.BertSettings(
+        machine_type="n1-standard-2",
+        min_replicas=1,
+        max_replicas=1,
+        serving_image="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest",
+    )
+
+
+def test_pulumi_yaml_documents_the_same_defaults() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "bqml-text-embeddings"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    declared = project["config"]
+    assert declared["gcp:region"] == config.DEFAULTS["region"]
+    for key in ("location", "dataset", "models", "buildDir"):
+        entry = declared[f"bqml-text-embeddings:{key}"]
+        assert entry["default"] == config.DEFAULTS[key], key
+        assert entry["description"]
+    for key in ("modelSources", "samplePredictions", "bert"):
+        value = declared[f"bqml-text-embeddings:{key}"]["value"]
+        assert value == {k: v for k, v in config.DEFAULTS[key].items() if v is not None}, key
+
+
+def test_partial_objects_keep_the_other_defaults_and_locations_normalise() -> None:
+    settings = parse({
+        "project": "my-proj-123",
+        "location": "eu",
+        "samplePredictions": {"rows": 0},
+        "bert": {"maxReplicas": 3},
+        "models": ["bert"],
+        "region": "europe-west4",
+    })
+    assert settings.location == "EU"
+    assert settings.samples.rows == 0 and not settings.samples.enabled
+    assert settings.samples.table == "bigquery-public-data.imdb.reviews"
+    assert (settings.bert.min_replicas, settings.bert.max_replicas) == (1, 3)
+    assert settings.bert.serving_image == "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+
+
+BAD = [
+    ({"project": None}, "gcp:project: required; set it with `pulumi config set gcp:project MY_PROJECT`"),
+    ({"project": "My_Project"}, "gcp:project: 'My_Project' is not a Google Cloud project id"),
+    ({"models": []}, "bqml-text-embeddings:models: []: give a non-empty list drawn from ['nnlm', 'swivel', 'bert']"),
+    ({"models": ["nnlm", "elmo"]}, "bqml-text-embeddings:models: unknown model(s) ['elmo']: choose from ['nnlm', 'swivel', 'bert']"),
+    ({"models": "nnlm"}, "bqml-text-embeddings:models: 'nnlm': give a non-empty list"),
+    ({"models": ["nnlm", "nnlm"]}, "bqml-text-embeddings:models: ['nnlm', 'nnlm'] names a model twice"),
+    ({"dataset": "tf-models"}, "bqml-text-embeddings:dataset: 'tf-models' is not a BigQuery dataset id"),
+    ({"dataset": "x" * 1025}, "is not a BigQuery dataset id: 1-1024 letters, digits or underscores"),
+    ({"location": "mars-north1"}, "bqml-text-embeddings:location: 'mars-north1' is not a BigQuery location: use US, EU or a region"),
+    ({"region": "us central"}, "gcp:region: 'us central' is not a Google Cloud region"),
+    ({"samplePredictions": {"rows": -1}}, "bqml-text-embeddings:samplePredictions.rows: -1: give a whole number from 0 (off) to 1,000,000"),
+    ({"samplePredictions": {"rows": 2.5}}, "bqml-text-embeddings:samplePredictions.rows: 2.5: give a whole number"),
+    ({"samplePredictions": {"rows": True}}, "bqml-text-embeddings:samplePredictions.rows: True: give a whole number"),
+    ({"samplePredictions": {"rows": 10**9}}, "bqml-text-embeddings:samplePredictions.rows: 1000000000: give a whole number from 0 (off) to 1,000,000"),
+    ({"samplePredictions": {"table": "imdb.reviews"}}, "bqml-text-embeddings:samplePredictions.table: 'imdb.reviews': give a table as project.dataset.table"),
+    ({"samplePredictions": {"table": "p.d.t`; DROP TABLE x; --"}}, "samplePredictions.table: 'p.d.t`; DROP TABLE x; --': give a table as project.dataset.table"),
+    ({"samplePredictions": {"column": "review; DROP TABLE x"}}, "bqml-text-embeddings:samplePredictions.column: 'review; DROP TABLE x' is not a plain column name"),
+    ({"samplePredictions": {"limit": 5}}, "bqml-text-embeddings:samplePredictions: unknown key(s) ['limit']: allowed are ['rows', 'table', 'column']"),
+    ({"samplePredictions": "500"}, "bqml-text-embeddings:samplePredictions: '500': give an object with keys ['rows', 'table', 'column']"),
+    ({"location": "EU"}, "bqml-text-embeddings:samplePredictions.table: bigquery-public-data.imdb.reviews is in US and a query in a EU dataset cannot read it"),
+    ({"bert": {"minReplicas": 0}}, "bqml-text-embeddings:bert.minReplicas: 0: give a whole number of at least 1"),
+    ({"bert": {"minReplicas": 3, "maxReplicas": 2}}, "bqml-text-embeddings:bert.maxReplicas: 2 is below bert.minReplicas (3)"),
+    ({"bert": {"machineType": ""}}, "bqml-text-embeddings:bert.machineType: '': give a Compute Engine machine type"),
+    ({"bert": {"servingImage": "not an image"}}, "bqml-text-embeddings:bert.servingImage: 'not an image' is not a container image URI"),
+    ({"modelSources": {"glove": "/x"}}, "bqml-text-embeddings:modelSources: unknown source 'glove'"),
+    ({"modelSources": {"nnlm": ""}}, "bqml-text-embeddings:modelSources: nnlm: give a TF Hub URL, a gs:// path or a local SavedModel directory"),
+    ({"models": ["bert"], "region": "europe-west4"}, "gcp:region: a BigQuery remote model in a US dataset cannot use a Vertex AI endpoint in europe-west4"),
+    ({"models": ["bert"], "location": "EU", "region": "europe-west2", "samplePredictions": {"rows": 0}}, "cannot use a Vertex AI endpoint in europe-west2"),
+    ({"models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast1", "samplePredictions": {"rows": 0}}, "choose one of ['asia-northeast3']"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", BAD, ids=[m[:40] for _, m in BAD])
+def test_each_bad_value_gets_one_clear_error_naming_the_key(overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        parse({"project": "my-proj-123", **overrides})
+    lines = str(failure.value).splitlines()
+    assert lines[0] == "invalid configuration:"
+    assert len(lines) == 2, lines  # exactly one problem reported for one bad value
+    assert message in lines[1]
+
+
+def test_several_bad_values_are_reported_together() -> None:
+    with pytest.raises(ConfigError) as failure:
+        parse({"project": None, "dataset": "a-b", "bert": {"minReplicas": 0}})
+    assert len(str(failure.value).splitlines()) == 4
+
+
+def test_bert_regions_that_fit_the_dataset_location() -> None:
+    assert parse({"project": "my-proj-123", "models": ["bert"], "region": "us-east4"}).region == "us-east4"
+    eu = parse({"project": "my-proj-123", "models": ["bert"], "location": "EU", "region": "europe-west4", "samplePredictions": {"rows": 0}})
+    assert eu.location == "EU"
+    single = parse({"project": "my-proj-123", "models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast3", "samplePredictions": {"rows": 0}})
+    assert single.bert.serving_image.startswith("asia-docker.pkg.dev/")

@@ -1,0 +1,286 @@
+"""The Pulumi program under pulumi.runtime mocks: resources, inputs, dependencies, SQL, outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from tests.conftest import run_python
+from tests.pulumi_harness import DYNAMIC, FAKE_SERVICE_ACCOUNT, ProgramRun, run_program
+
+PROJECT = "my-proj-123"
+
+
+@pytest.fixture(scope="module")
+def base_config(built: dict, hub_sources: dict, shared_build_dir: Path) -> dict:
+    sources = {key: str(hub_sources[key]) for key in ("nnlm", "swivel", "bertPreprocess", "bertEncoder")}
+    return {"gcp:project": PROJECT, "modelSources": sources, "buildDir": str(shared_build_dir)}
+
+
+@pytest.fixture(scope="module")
+def runs(base_config: dict) -> dict[str, ProgramRun]:
+    return {
+        "default": run_program(base_config),
+        "all": run_program({**base_config, "models": ["nnlm", "swivel", "bert"]}),
+        "bert": run_program({**base_config, "models": ["bert"]}),
+        "no_samples": run_program({**base_config, "samplePredictions": {"rows": 0}}),
+    }
+
+
+def _names(run: ProgramRun, type_: str) -> set[str]:
+    return {d.name for d in run.of_type(type_)}
+
+
+def _files(built_model) -> list[str]:
+    return [f["path"] for f in built_model.files]
+
+
+def test_default_config_declares_the_bigquery_half_only(runs: dict, built: dict) -> None:
+    run = runs["default"]
+    assert _names(run, "gcp:projects/service:Service") == {"api-bigquery", "api-storage"}
+    assert _names(run, "gcp:bigquery/dataset:Dataset") == {"dataset"}
+    assert _names(run, "gcp:storage/bucket:Bucket") == {"models"}
+    objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel") for p in _files(built[m])}
+    assert _names(run, "gcp:storage/bucketObject:BucketObject") == objects
+    assert set(run.statements()) == {"nnlm-create-model", "swivel-create-model", "nnlm-sample-embeddings", "swivel-sample-embeddings"}
+    assert len(run.of_type(DYNAMIC)) == 4
+    for absent in ("gcp:bigquery/connection:Connection", "gcp:projects/iAMMember:IAMMember", "gcp:vertex/aiEndpoint:AiEndpoint"):
+        assert run.of_type(absent) == []
+    assert {t for t in (d.type for d in run.declared.values()) if t.startswith("bqml-text-embeddings:")} == {
+        "bqml-text-embeddings:index:Foundation",
+        "bqml-text-embeddings:bigquery:ImportedModel",
+        "bqml-text-embeddings:storage:ModelArtifact",
+        "bqml-text-embeddings:bigquery:SqlStatement",
+        "bqml-text-embeddings:bigquery:SamplePredictions",
+    }
+
+
+def test_foundation_inputs_are_secure_and_clean_up_after_themselves(runs: dict) -> None:
+    run = runs["default"]
+    bucket = run.named("models").inputs
+    assert bucket["uniformBucketLevelAccess"] is True
+    assert bucket["publicAccessPrevention"] == "enforced"
+    assert bucket["forceDestroy"] is True and bucket["location"] == "US" and bucket["project"] == PROJECT
+    dataset = run.named("dataset").inputs
+    assert dataset == {
+        "datasetId": "tf_models_tutorial",
+        "project": PROJECT,
+        "location": "US",
+        "deleteContentsOnDestroy": True,
+        "description": dataset["description"],
+        "labels": {"app": "bqml-text-embeddings", "managed-by": "pulumi"},
+    }
+    for service in run.of_type("gcp:projects/service:Service"):
+        assert service.inputs["disableOnDestroy"] is False and service.inputs["disableDependentServices"] is False
+        assert run.depends_on("dataset", service.name) and run.depends_on("models", service.name)
+
+
+def test_objects_sit_under_a_prefix_that_changes_with_the_bytes(runs: dict, built: dict) -> None:
+    run = runs["default"]
+    for model in ("nnlm", "swivel"):
+        prefix = f"{model}_model/{built[model].digest[:16]}/"
+        for item in built[model].files:
+            obj = run.named(f"{model}-savedmodel/{item['path']}").inputs
+            assert obj["name"] == prefix + item["path"]
+            assert obj["bucket"] == "models-bucket-1a2b3c"
+            assert Path(obj["source"].path) == built[model].path / item["path"]
+
+
+def _parse(sql: str) -> exp.Expression:
+    (statement,) = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
+    return statement
+
+
+def _table_name(node: exp.Table) -> str:
+    return ".".join(part.name for part in node.parts)
+
+
+def test_create_model_sql_imports_the_uploaded_prefix_after_every_object(runs: dict, built: dict) -> None:
+    run = runs["default"]
+    for model in ("nnlm", "swivel"):
+        statement = run.statements()[f"{model}-create-model"]
+        tree = _parse(statement.inputs["sql"])
+        assert isinstance(tree, exp.Create) and tree.args["kind"] == "MODEL" and tree.args["replace"]
+        assert _table_name(tree.this) == f"{PROJECT}.tf_models_tutorial.{model}_model"
+        options = {p.name.lower(): p.args["value"].name for p in tree.find(exp.Properties).expressions if isinstance(p, exp.Property)}
+        assert options == {
+            "model_type": "TENSORFLOW",
+            "model_path": f"gs://models-bucket-1a2b3c/{model}_model/{built[model].digest[:16]}/*",
+        }
+        drop = _parse(statement.inputs["drop_sql"])
+        assert isinstance(drop, exp.Drop) and drop.args["kind"] == "MODEL" and drop.args["exists"]
+        assert [_table_name(t) for t in drop.args["tables"]] == [f"{PROJECT}.tf_models_tutorial.{model}_model"]
+        for item in built[model].files:
+            assert run.depends_on(statement.name, f"{model}-savedmodel/{item['path']}"), item["path"]
+        assert run.depends_on(statement.name, "dataset")
+        assert statement.inputs["location"] == "US" and statement.inputs["project"] == PROJECT
+
+
+def test_sample_sql_predicts_500_reviews_with_its_model_after_it(runs: dict) -> None:
+    run = runs["default"]
+    for model in ("nnlm", "swivel"):
+        sample = run.statements()[f"{model}-sample-embeddings"]
+        tree = _parse(sample.inputs["sql"])
+        assert isinstance(tree, exp.Create) and tree.args["kind"] == "TABLE" and tree.args["replace"]
+        assert _table_name(tree.this) == f"{PROJECT}.tf_models_tutorial.{model}_sample_embeddings"
+        predict = tree.find(exp.Predict)
+        assert predict is not None
+        assert _table_name(predict.this) == f"{PROJECT}.tf_models_tutorial.{model}_model"
+        inner = predict.expression.find(exp.Select)
+        assert [(c.this.name, c.alias) for c in inner.expressions] == [("review", "content")]
+        assert _table_name(inner.args["from_"].this) == "bigquery-public-data.imdb.reviews"
+        assert inner.args["limit"].expression.name == "500"
+        assert inner.args["from_"].this.name == "reviews"
+        assert _parse(sample.inputs["drop_sql"]).args["kind"] == "TABLE"
+        assert run.depends_on(sample.name, f"{model}-create-model")
+        assert sample.inputs["triggers"] == [run.statements()[f"{model}-create-model"].inputs["sql"]]
+
+
+def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
+    run = runs["all"]
+    assert _names(run, "gcp:projects/service:Service") == {"api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform"}
+    connection = run.named("vertex-connection").inputs
+    assert connection["location"] == "US" and connection["cloudResource"] == {} and connection["connectionId"] == "tf_models_tutorial_vertex"
+    grant = run.named("connection-may-call-vertex").inputs
+    assert grant == {"project": PROJECT, "role": "roles/aiplatform.user", "member": f"serviceAccount:{FAKE_SERVICE_ACCOUNT}"}
+    assert run.depends_on("connection-may-call-vertex", "vertex-connection")
+
+    endpoint = run.named("bert-endpoint").inputs
+    assert endpoint["location"] == "us-central1" and endpoint["displayName"] == "bert_model_endpoint"
+    assert endpoint["name"].isdigit() and len(endpoint["name"]) == 10 and endpoint["name"][0] != "0"
+
+    model = run.named("bert-registry-model").inputs
+    prefix = f"bert_model/{built['bert'].digest[:16]}/"
+    assert model["artifact_uri"] == f"gs://models-bucket-1a2b3c/{prefix}"
+    assert model["serving_image"] == "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    assert model["labels"]["bqml-te-digest"] == built["bert"].digest[:16]
+    assert model["labels"]["bqml-te-owner"] == f"{PROJECT}-dev"
+    for item in built["bert"].files:
+        assert run.depends_on("bert-registry-model", f"bert-savedmodel/{item['path']}")
+    assert run.depends_on("bert-registry-model", "api-aiplatform")
+
+    deployment = run.named("bert-deployment").inputs
+    assert deployment["endpoint"] == f"projects/{PROJECT}/locations/us-central1/endpoints/{endpoint['name']}"
+    assert deployment["model_name"] == f"projects/{PROJECT}/locations/us-central1/models/4242"
+    assert (deployment["machine_type"], deployment["min_replica_count"], deployment["max_replica_count"]) == ("n1-standard-2", 1, 1)
+    assert run.depends_on("bert-deployment", "bert-endpoint") and run.depends_on("bert-deployment", "bert-registry-model")
+
+    remote = run.statements()["bert-create-remote-model"]
+    assert remote.inputs["wait_for_iam"] is True
+    tree = _parse(remote.inputs["sql"])
+    assert _table_name(tree.this) == f"{PROJECT}.tf_models_tutorial.bert_model"
+    sql = remote.inputs["sql"]
+    assert "INPUT(content STRING)" in sql and "OUTPUT(embedding ARRAY<FLOAT64>)" in sql
+    assert f"REMOTE WITH CONNECTION `{PROJECT}.us.tf_models_tutorial_vertex`" in sql
+    url = f"https://us-central1-aiplatform.googleapis.com/v1/projects/{PROJECT}/locations/us-central1/endpoints/{endpoint['name']}"
+    assert f"ENDPOINT = '{url}'" in sql
+    for dependency in ("connection-may-call-vertex", "bert-deployment", "vertex-connection", "dataset"):
+        assert run.depends_on("bert-create-remote-model", dependency), dependency
+    assert run.depends_on("bert-sample-embeddings", "bert-create-remote-model")
+    assert run.outputs["bertEndpoint"] == url
+
+
+def test_bert_only_declares_no_imported_models(runs: dict) -> None:
+    run = runs["bert"]
+    assert set(run.statements()) == {"bert-create-remote-model", "bert-sample-embeddings"}
+    assert not any(d.name.startswith(("nnlm", "swivel")) for d in run.declared.values())
+    assert run.outputs["models"] == {"bert": f"{PROJECT}.tf_models_tutorial.bert_model"}
+
+
+def test_samples_off_declares_no_sample_tables(runs: dict) -> None:
+    run = runs["no_samples"]
+    assert set(run.statements()) == {"nnlm-create-model", "swivel-create-model"}
+    assert "sampleTables" not in run.outputs
+
+
+def test_outputs_name_everything_a_user_needs(runs: dict) -> None:
+    out = runs["default"].outputs
+    assert out["dataset"] == f"{PROJECT}.tf_models_tutorial"
+    assert out["bucket"] == "models-bucket-1a2b3c"
+    assert out["models"] == {m: f"{PROJECT}.tf_models_tutorial.{m}_model" for m in ("nnlm", "swivel")}
+    assert out["sampleTables"] == {m: f"{PROJECT}.tf_models_tutorial.{m}_sample_embeddings" for m in ("nnlm", "swivel")}
+    for model, query in out["predictQueries"].items():
+        predict = _parse(query).find(exp.Predict)
+        assert _table_name(predict.this) == f"{PROJECT}.tf_models_tutorial.{model}_model"
+    assert set(out["consoleLinks"]) == {"dataset", "bucket"}
+    assert out["consoleLinks"]["bucket"] == f"https://console.cloud.google.com/storage/browser/models-bucket-1a2b3c?project={PROJECT}"
+
+
+def test_every_statement_parses_as_bigquery_sql(runs: dict) -> None:
+    for run in runs.values():
+        for statement in run.statements().values():
+            for key in ("sql", "drop_sql"):
+                assert _parse(statement.inputs[key]) is not None
+
+
+def _comparable(inputs: dict) -> dict:
+    """Assets compare by identity; compare them by what they point at."""
+    return {k: ("asset", v.path) if isinstance(v, pulumi.FileAsset) else v for k, v in inputs.items()}
+
+
+def test_running_twice_gives_identical_inputs(base_config: dict, runs: dict) -> None:
+    again = run_program({**base_config, "models": ["nnlm", "swivel", "bert"]})
+    first = runs["all"]
+    assert set(again.declared) == set(first.declared)
+    for urn, declared in first.declared.items():
+        assert _comparable(again.declared[urn].inputs) == _comparable(declared.inputs), urn
+        assert again.declared[urn].dependencies == declared.dependencies, urn
+    assert again.outputs == first.outputs
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"models": ["elmo"]}, "bqml-text-embeddings:models: unknown model(s) ['elmo']"),
+        ({"samplePredictions": {"column": "review; DROP TABLE x"}}, "samplePredictions.column: 'review; DROP TABLE x' is not a plain column name"),
+        ({"gcp:project": ""}, "gcp:project: required"),
+        ({"modelSources": {"nnlm": "/no/such/model"}}, "source nnlm: /no/such/model does not exist"),
+    ],
+)
+def test_bad_configuration_fails_clearly_and_declares_nothing(base_config: dict, overrides: dict, message: str) -> None:
+    config = {**base_config, **overrides}
+    if "modelSources" in overrides:
+        config["modelSources"] = {**base_config["modelSources"], **overrides["modelSources"]}
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config)
+    assert message in str(failure.value)
+    assert "Traceback" not in str(failure.value)
+
+
+def test_bad_configuration_declares_no_resource(base_config: dict) -> None:
+    from tests import pulumi_harness
+
+    seen: list = []
+    original = pulumi_harness._RecordingMonitor.RegisterResource
+
+    def spy(self, request):  # noqa: ANN001
+        seen.append(request.type)
+        return original(self, request)
+
+    pulumi_harness._RecordingMonitor.RegisterResource = spy
+    try:
+        with pytest.raises(pulumi.RunError):
+            run_program({**base_config, "bert": {"minReplicas": 2, "maxReplicas": 1}})
+    finally:
+        pulumi_harness._RecordingMonitor.RegisterResource = original
+    assert [t for t in seen if t != "pulumi:pulumi:Stack"] == []
+
+
+_WARM_RUN = (
+    "import json, sys\n"
+    "from tests.pulumi_harness import run_program\n"
+    "run = run_program(json.loads(sys.argv[1]))\n"
+    "print(json.dumps({'resources': len(run.declared), 'tf': sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tensorflow_text', 'tensorflow_hub', 'keras'))}))\n"
+)
+
+
+def test_a_warm_cache_evaluates_the_program_without_tensorflow(base_config: dict, runs: dict) -> None:
+    result = run_python(_WARM_RUN, json.dumps({**base_config, "models": ["nnlm", "swivel", "bert"]}))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"resources": len(runs["all"].declared), "tf": []}
