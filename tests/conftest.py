@@ -56,6 +56,16 @@ def built(hub_sources: dict[str, Path], shared_build_dir: Path) -> dict:
     return {name: ensure_built(name, sources_for(name, hub_sources), shared_build_dir) for name in ("nnlm", "swivel", "bert")}
 
 
+PROJECT = "my-proj-123"
+
+
+@pytest.fixture(scope="session")
+def base_config(built: dict, hub_sources: dict, shared_build_dir: Path) -> dict:
+    """Stack config for the program tests: local sources, the session's warm build cache."""
+    sources = {key: str(hub_sources[key]) for key in ("nnlm", "swivel", "bertPreprocess", "bertEncoder")}
+    return {"gcp:project": PROJECT, "modelSources": sources, "buildDir": str(shared_build_dir)}
+
+
 def run_python(code: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Runs code in a fresh interpreter at the project root."""
     from tests.fakehub import fresh_env

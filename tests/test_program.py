@@ -10,16 +10,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tests.conftest import run_python
+from tests.conftest import PROJECT, run_python
 from tests.pulumi_harness import DYNAMIC, FAKE_SERVICE_ACCOUNT, ProgramRun, run_program
-
-PROJECT = "my-proj-123"
-
-
-@pytest.fixture(scope="module")
-def base_config(built: dict, hub_sources: dict, shared_build_dir: Path) -> dict:
-    sources = {key: str(hub_sources[key]) for key in ("nnlm", "swivel", "bertPreprocess", "bertEncoder")}
-    return {"gcp:project": PROJECT, "modelSources": sources, "buildDir": str(shared_build_dir)}
 
 
 @pytest.fixture(scope="module")

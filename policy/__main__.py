@@ -1,0 +1,7 @@
+"""The policy pack: `pulumi preview --policy-pack policy` (see the README)."""
+
+from pulumi_policy import PolicyPack
+
+from pack import PACK_NAME, policies
+
+PolicyPack(name=PACK_NAME, policies=policies())
