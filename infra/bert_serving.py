@@ -113,4 +113,6 @@ class BertServing(pulumi.ComponentResource):
             depends_on=[dataset, self.connection, self.grant, self.deployment],
             opts=child,
         )
+        # The remote model's SQL names only the endpoint; a new model deployed behind it is a new version.
+        self.versions = [self.statement.sql, self.deployment.deployed_model_id]
         self.register_outputs({"model_id": self.model_id, "endpoint": endpoint_path})

@@ -37,4 +37,5 @@ class ImportedModel(pulumi.ComponentResource):
             depends_on=[dataset, *self.artifact.objects],
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.versions = [self.statement.sql]  # the SQL names the artifact's digest
         self.register_outputs({"model_id": self.model_id})

@@ -40,16 +40,14 @@ def run() -> dict[str, Any]:
 
 def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
     base = Foundation("tutorial", settings)
-    statements = {}
-    models: dict[str, str] = {}
+    served: dict[str, ImportedModel | BertServing] = {}
     bert = None
     for model, build in built.items():
         if model == "bert":
-            bert = BertServing("bert", settings, build, base.bucket, base.dataset, base.services)
-            statements[model], models[model] = bert.statement, bert.model_id
+            served[model] = bert = BertServing("bert", settings, build, base.bucket, base.dataset, base.services)
         else:
-            imported = ImportedModel(model, settings, build, base.bucket, base.dataset)
-            statements[model], models[model] = imported.statement, imported.model_id
+            served[model] = ImportedModel(model, settings, build, base.bucket, base.dataset)
+    models = {model: component.model_id for model, component in served.items()}
 
     samples = settings.samples
     p = settings.project
@@ -60,8 +58,8 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
     }
     if samples.enabled:
         outputs["sampleTables"] = {
-            model: SamplePredictions(f"{model}-samples", settings, model, models[model], statements[model]).table_id
-            for model in models
+            model: SamplePredictions(f"{model}-samples", settings, model, component).table_id
+            for model, component in served.items()
         }
     outputs["predictQueries"] = {
         model: sql.render(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pulumi
 
 from infra import sql
@@ -11,14 +13,21 @@ from infra.naming import sample_table_id
 from infra.sql_statement import SqlStatement
 
 
+class ServedModel(Protocol):
+    """What sample predictions need of a model component (ImportedModel, BertServing)."""
+
+    model_id: str
+    statement: SqlStatement
+    versions: list[pulumi.Output[str]]  # change whenever the model would answer differently
+
+
 class SamplePredictions(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
         settings: Settings,
         model: str,
-        model_id: str,
-        model_statement: SqlStatement,
+        served: ServedModel,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("bqml-text-embeddings:bigquery:SamplePredictions", name, None, opts)
@@ -31,16 +40,16 @@ class SamplePredictions(pulumi.ComponentResource):
             sql=sql.render(
                 "sample_embeddings",
                 table=self.table_id,
-                model=model_id,
+                model=served.model_id,
                 column=samples.column,
                 input_column=INPUT_COLUMN,
                 source_table=samples.table,
                 rows=samples.rows,
             ),
             drop_sql=sql.render("drop_table", table=self.table_id),
-            # A replaced model leaves the statement's text unchanged; re-run it all the same.
-            triggers=[model_statement.sql],
-            depends_on=[model_statement.statement],
+            # A replaced model leaves this statement's text unchanged; re-run it all the same.
+            triggers=served.versions,
+            depends_on=[served.statement.statement],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"table_id": self.table_id})

@@ -174,6 +174,9 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     for dependency in ("connection-may-call-vertex", "bert-deployment", "vertex-connection", "dataset"):
         assert run.depends_on("bert-create-remote-model", dependency), dependency
     assert run.depends_on("bert-sample-embeddings", "bert-create-remote-model")
+    # A new BERT behind the same endpoint re-runs the sample table: the deployment is a trigger.
+    assert run.statements()["bert-sample-embeddings"].inputs["triggers"] == [remote.inputs["sql"], "777"]
+    assert run.depends_on("bert-sample-embeddings", "bert-deployment")
     assert run.outputs["bertEndpoint"] == url
 
 
