@@ -1,9 +1,15 @@
-"""bqml-text-embeddings: the BigQuery ML text-embedding tutorial as one `pulumi up`.
+"""bqml-text-embeddings: the BigQuery ML text-embedding tutorial as one `pulumi up`."""
 
-Read config -> build the SavedModels -> declare dataset, bucket, models and samples
--> export ids, queries and links. See infra/program.py.
-"""
+import pulumi
 
-from infra.program import main
+from infra.program import configure, declare
 
-main()
+# 1. Read and validate the stack's config; build (or find cached) the SavedModels.
+settings, built = configure()
+
+# 2. Declare every tutorial step: APIs, dataset, bucket, models, BERT serving, samples.
+outputs = declare(settings, built)
+
+# 3. Export ids, ready-to-paste queries and console links.
+for name, value in outputs.items():
+    pulumi.export(name, value)

@@ -1,4 +1,4 @@
-"""The whole tutorial as one Pulumi program; __main__.py only calls `main`."""
+"""The whole tutorial as one Pulumi program: configure, then declare."""
 
 from __future__ import annotations
 
@@ -20,22 +20,21 @@ def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
     return {model: ensure_built(model, settings.sources_for(model), settings.build_dir) for model in settings.models}
 
 
-def main() -> None:
-    for name, value in run().items():
-        pulumi.export(name, value)
-
-
-def run() -> dict[str, Any]:
-    """Validates config, builds the models, declares every resource; returns the stack outputs.
+def configure() -> tuple[config.Settings, dict[str, BuiltModel]]:
+    """The validated settings and every chosen model built, or one clear error.
 
     Nothing is declared unless the whole configuration is valid and every model built.
     """
     try:
         settings = config.from_pulumi()
-        built = build_models(settings)
+        return settings, build_models(settings)
     except (config.ConfigError, BuildError) as exc:
         raise pulumi.RunError(str(exc)) from None
-    return declare(settings, built)
+
+
+def run() -> dict[str, Any]:
+    """configure() then declare(): the whole program, returning the stack outputs."""
+    return declare(*configure())
 
 
 def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:

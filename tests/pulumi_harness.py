@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+ROOT = Path(__file__).resolve().parent.parent
 DYNAMIC = "pulumi-python:dynamic:Resource"
 FAKE_SERVICE_ACCOUNT = "bqcx-123456-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
 
@@ -118,8 +120,14 @@ def to_config(values: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def run_program(config: dict[str, Any], stack: str = "dev") -> ProgramRun:
-    """Declares the program under mocks with `config`; exceptions propagate."""
+def run_program(config: dict[str, Any], stack: str = "dev", entry_point: bool = False) -> ProgramRun:
+    """Declares the program under mocks with `config`; exceptions propagate.
+
+    With `entry_point`, runs __main__.py itself (as `pulumi up` does) instead of
+    infra.program.run(); its exports are then not captured.
+    """
+    import runpy
+
     from infra import program
 
     mocks = _Mocks()
@@ -130,6 +138,9 @@ def run_program(config: dict[str, Any], stack: str = "dev") -> ProgramRun:
 
     @pulumi.runtime.test
     def declare() -> Any:
+        if entry_point:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+            return None
         outputs = program.run()
         return pulumi.Output.from_input(outputs).apply(exported.update)
 

@@ -180,6 +180,11 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     assert run.outputs["bertEndpoint"] == url
 
 
+def test_the_entry_point_declares_the_same_program(base_config: dict, runs: dict) -> None:
+    run = run_program(base_config, entry_point=True)
+    assert set(run.declared) == set(runs["default"].declared)
+
+
 def test_bert_only_declares_no_imported_models(runs: dict) -> None:
     run = runs["bert"]
     assert set(run.statements()) == {"bert-create-remote-model", "bert-sample-embeddings"}
