@@ -93,8 +93,13 @@ def _key(name: str) -> str:
     return name if ":" in name else f"{NAMESPACE}:{name}"
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _as_int(value: Any) -> int | None:
+    """A whole number, also when `pulumi config set --path` stored it as a string; else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    return None
 
 
 def parse(raw: Mapping[str, Any]) -> Settings:
@@ -191,9 +196,10 @@ def _object(value: Any, key: str, defaults: Mapping[str, Any], fail: Any) -> dic
 
 def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
     merged = _object(value, "samplePredictions", DEFAULT_SAMPLES, fail) or dict(DEFAULT_SAMPLES)
-    rows, table, column = merged["rows"], merged["table"], merged["column"]
-    if not _is_int(rows) or not 0 <= rows <= MAX_SAMPLE_ROWS:
-        fail("samplePredictions.rows", f"{rows!r}: give a whole number from 0 (off) to {MAX_SAMPLE_ROWS:,}")
+    raw_rows, table, column = merged["rows"], merged["table"], merged["column"]
+    rows = _as_int(raw_rows)
+    if rows is None or not 0 <= rows <= MAX_SAMPLE_ROWS:
+        fail("samplePredictions.rows", f"{raw_rows!r}: give a whole number from 0 (off) to {MAX_SAMPLE_ROWS:,}")
         rows = 0
     parts = table.split(".") if isinstance(table, str) else []
     if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
@@ -213,21 +219,22 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
 
 def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     merged = _object(value, "bert", DEFAULT_BERT, fail) or dict(DEFAULT_BERT)
-    machine, low, high = merged["machineType"], merged["minReplicas"], merged["maxReplicas"]
+    machine, raw_low, raw_high = merged["machineType"], merged["minReplicas"], merged["maxReplicas"]
+    low, high = _as_int(raw_low), _as_int(raw_high)
     image = merged["servingImage"] or (
         f"{locations.serving_image_registry(region)}/vertex-ai/prediction/tf2-cpu.2-15:latest"
     )
     if not isinstance(machine, str) or not MACHINE_TYPE_RE.match(machine):
         fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
-    if not _is_int(low) or low < 1:
-        fail("bert.minReplicas", f"{low!r}: give a whole number of at least 1")
-    if not _is_int(high) or high < 1:
-        fail("bert.maxReplicas", f"{high!r}: give a whole number of at least 1")
-    elif _is_int(low) and high < low:
+    if low is None or low < 1:
+        fail("bert.minReplicas", f"{raw_low!r}: give a whole number of at least 1")
+    if high is None or high < 1:
+        fail("bert.maxReplicas", f"{raw_high!r}: give a whole number of at least 1")
+    elif low is not None and high < low:
         fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
     if not isinstance(image, str) or not IMAGE_RE.match(image):
         fail("bert.servingImage", f"{image!r} is not a container image URI")
-    return BertSettings(machine_type=machine, min_replicas=low, max_replicas=high, serving_image=image)
+    return BertSettings(machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, serving_image=image)
 
 
 def from_pulumi() -> Settings:

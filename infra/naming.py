@@ -23,7 +23,7 @@ def artifact_prefix(model: str, digest: str) -> str:
 
 
 def connection_id(settings: Settings) -> str:
-    return f"{settings.dataset}_vertex"[:1024]
+    return f"{settings.dataset}_vertex"
 
 
 def endpoint_numeric_id(settings: Settings, stack: str) -> str:

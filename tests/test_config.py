@@ -76,6 +76,8 @@ BAD = [
     ({"samplePredictions": {"rows": -1}}, "bqml-text-embeddings:samplePredictions.rows: -1: give a whole number from 0 (off) to 1,000,000"),
     ({"samplePredictions": {"rows": 2.5}}, "bqml-text-embeddings:samplePredictions.rows: 2.5: give a whole number"),
     ({"samplePredictions": {"rows": True}}, "bqml-text-embeddings:samplePredictions.rows: True: give a whole number"),
+    ({"samplePredictions": {"rows": "many"}}, "bqml-text-embeddings:samplePredictions.rows: 'many': give a whole number"),
+    ({"bert": {"maxReplicas": "two"}}, "bqml-text-embeddings:bert.maxReplicas: 'two': give a whole number of at least 1"),
     ({"samplePredictions": {"rows": 10**9}}, "bqml-text-embeddings:samplePredictions.rows: 1000000000: give a whole number from 0 (off) to 1,000,000"),
     ({"samplePredictions": {"table": "imdb.reviews"}}, "bqml-text-embeddings:samplePredictions.table: 'imdb.reviews': give a table as project.dataset.table"),
     ({"samplePredictions": {"table": "p.d.t`; DROP TABLE x; --"}}, "samplePredictions.table: 'p.d.t`; DROP TABLE x; --': give a table as project.dataset.table"),
@@ -103,6 +105,12 @@ def test_each_bad_value_gets_one_clear_error_naming_the_key(overrides: dict, mes
     assert lines[0] == "invalid configuration:"
     assert len(lines) == 2, lines  # exactly one problem reported for one bad value
     assert message in lines[1]
+
+
+def test_whole_numbers_set_with_config_set_path_arrive_as_strings_and_are_accepted() -> None:
+    settings = parse({"project": "my-proj-123", "samplePredictions": {"rows": "250"}, "bert": {"minReplicas": "1", "maxReplicas": "2"}})
+    assert settings.samples.rows == 250
+    assert (settings.bert.min_replicas, settings.bert.max_replicas) == (1, 2)
 
 
 def test_several_bad_values_are_reported_together() -> None:
