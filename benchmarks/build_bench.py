@@ -108,7 +108,7 @@ def main() -> None:
     words = fakehub.demo_words(args.vocab)
 
     rng = np.random.default_rng(0)
-    vocab = np.array(words[: min(len(words), 50_000)] + ["unseenword"])
+    vocab = np.array([*words[:50_000], "unseenword"])
     texts = [" ".join(rng.choice(vocab, size=int(rng.integers(20, 120)))) for _ in range(args.rows)]
     batches = [tf.constant(texts[i : i + args.batch]) for i in range(0, len(texts), args.batch)]
     direct = hub.load(str(source))

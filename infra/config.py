@@ -161,9 +161,9 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     samples = _samples(get("samplePredictions"), location, fail)
     bert = _bert(get("bert"), region if isinstance(region, str) else "", fail)
 
-    if "bert" in models and location and isinstance(region, str) and REGION_RE.match(region):
-        if not locations.endpoint_region_allowed(location, region):
-            fail(
+    region_ok = isinstance(region, str) and REGION_RE.match(region)
+    if "bert" in models and location and region_ok and not locations.endpoint_region_allowed(location, region):
+        fail(
                 "gcp:region",
                 f"a BigQuery remote model in a {location} dataset cannot use a Vertex AI endpoint in {region}: "
                 f"choose one of {locations.allowed_endpoint_regions(location)} or change location",

@@ -78,7 +78,7 @@ def call(
     while True:
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - filtered by `retryable`
+        except Exception as exc:
             if not retryable(exc):
                 raise
             # Slept time counts even where `sleep` is not the wall clock's (tests).

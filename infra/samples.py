@@ -7,10 +7,10 @@ from typing import Protocol
 import pulumi
 
 from infra import sql
-from model_build.check import INPUT_NAME as INPUT_COLUMN
 from infra.config import Settings
 from infra.naming import sample_table_id
 from infra.sql_statement import SqlStatement
+from model_build.check import INPUT_NAME as INPUT_COLUMN
 
 
 class ServedModel(Protocol):

@@ -10,6 +10,7 @@ server acted is adopted on the next run instead of duplicated.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,14 +103,12 @@ def upload_or_adopt(
 
 
 def delete_model(clients: Clients, model_name: str) -> None:
-    try:
+    with contextlib.suppress(gexc.NotFound):  # already gone: that is what delete wants
         _call(
             clients,
             f"deleting {model_name}",
             lambda: clients.models.delete_model(request={"name": model_name}).result(timeout=UPLOAD_TIMEOUT),
         )
-    except gexc.NotFound:
-        pass  # already gone: that is what delete wants
 
 
 # --- Endpoint deployment ---------------------------------------------------------------------
@@ -176,14 +175,12 @@ def redeploy(clients: Clients, endpoint: str, old_id: str, spec: DeploySpec) -> 
 def undeploy(clients: Clients, endpoint: str, deployed_ids: list[str]) -> None:
     for deployed_id in deployed_ids:
         request = {"endpoint": endpoint, "deployed_model_id": deployed_id}
-        try:
+        with contextlib.suppress(gexc.NotFound):
             _call(
                 clients,
                 f"undeploying {deployed_id} from {endpoint}",
-                lambda: clients.endpoints.undeploy_model(request=request).result(timeout=DEPLOY_TIMEOUT),
+                lambda request=request: clients.endpoints.undeploy_model(request=request).result(timeout=DEPLOY_TIMEOUT),
             )
-        except gexc.NotFound:
-            pass
 
 
 def undeploy_model_everywhere_on(clients: Clients, endpoint: str, model_name: str, known_id: str | None) -> None:

@@ -37,7 +37,7 @@ def build(spec: ModelSpec, handles: dict[str, str], out_dir: Path) -> None:
     )
     try:
         generator.generate_text_embedding_model(spec.name, str(out_dir))
-    except Exception as exc:  # noqa: BLE001 - reported with the sources named
+    except Exception as exc:
         raise BuildError(f"building {spec.name} from {_show_handles(handles)} failed: {_first_line(exc)}") from exc
     canonicalize(out_dir)
 
@@ -66,14 +66,14 @@ def _load(key: str, handle: str) -> Any:
 
     try:
         return hub.load(handle)
-    except Exception as exc:  # noqa: BLE001 - hub raises many types for one cause
+    except Exception as exc:
         raise BuildError(f"source {key}: cannot load {handle}: {_first_line(exc)}") from exc
 
 
 def _call(key: str, handles: dict[str, str], thunk: Any) -> Any:
     try:
         return thunk()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise BuildError(
             f"source {key}: {handles[key]} is not a text-embedding model: calling it on a batch of strings "
             f"failed ({type(exc).__name__}: {_first_line(exc)})"

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 
-class Target(str, enum.Enum):
+class Target(enum.StrEnum):
     """Who serves the built model."""
 
     BIGQUERY = "bigquery"  # imported with CREATE MODEL ... model_type='TENSORFLOW'

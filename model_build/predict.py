@@ -75,7 +75,7 @@ def load_model(model_dir: Path) -> tuple[Any, str]:
 
     try:
         loaded = tf.saved_model.load(str(model_dir))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise BuildError(f"cannot load a SavedModel from {model_dir}: {str(exc).splitlines()[0]}") from exc
     serving = loaded.signatures.get(SIGNATURE)
     if serving is None:
@@ -98,7 +98,7 @@ def predict(model_dir: Path, texts: list[str], out: IO[str], batch_size: int = D
     with tqdm(total=len(texts), unit="text", disable=not show, file=sys.stderr) as bar:
         for batch in batches(texts, batch_size):
             vectors = serving(**{INPUT_NAME: tf.constant(batch, dtype=tf.string)})[output].numpy()
-            for text, vector in zip(batch, vectors):
+            for text, vector in zip(batch, vectors, strict=True):
                 out.write(json.dumps({INPUT_NAME: text, output: [float(v) for v in vector]}) + "\n")
             written += len(batch)
             bar.update(len(batch))

@@ -56,7 +56,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.declared: dict[str, Declared] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             dependencies = set(request.dependencies)

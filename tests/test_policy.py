@@ -12,8 +12,8 @@ from pulumi_policy import EnforcementLevel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
 
-import bqml_policies as rules  # noqa: E402
-import pack  # noqa: E402
+import bqml_policies as rules
+import pack
 
 GOOD_BUCKET = {"uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced", "location": "US"}
 DEPLOYMENT = {"machine_type": "n1-standard-2", "min_replica_count": 1, "max_replica_count": 1, "endpoint": "e"}

@@ -258,7 +258,7 @@ def test_bad_configuration_declares_no_resource(base_config: dict) -> None:
     seen: list = []
     original = pulumi_harness._RecordingMonitor.RegisterResource
 
-    def spy(self, request):  # noqa: ANN001
+    def spy(self, request):
         seen.append(request.type)
         return original(self, request)
 
