@@ -20,15 +20,14 @@ from model_build.errors import BuildError
 DEFAULT_BATCH_SIZE = 128  # what BigQuery sends a remote model per request
 
 
-def read_texts(texts: list[str], input_path: str | None, column: str = INPUT_NAME, stdin: IO[str] | None = None) -> list[str]:
+def read_texts(texts: list[str], input_path: str | None, column: str = INPUT_NAME) -> list[str]:
     """Texts from arguments, a .txt/.csv/.jsonl file, or stdin ('-' or no arguments)."""
     if texts and input_path:
         raise BuildError("give texts as arguments or --input, not both")
     if texts:
         return list(texts)
     if input_path in (None, "-"):
-        stream = stdin if stdin is not None else sys.stdin
-        return _parse(stream.read(), "stdin", "txt", column)
+        return _parse(sys.stdin.read(), "stdin", "txt", column)
     path = Path(input_path)
     try:
         raw = path.read_text(encoding="utf-8")

@@ -222,3 +222,16 @@ def test_two_builds_from_scratch_in_fresh_processes_are_byte_identical(hub_sourc
     assert results[0]["files"] == results[1]["files"]
     assert results[0]["digest"] == results[1]["digest"]
     assert {f["path"] for f in results[0]["files"]} >= {"saved_model.pb", "fingerprint.pb", "variables/variables.index"}
+
+
+def test_remote_handles_are_taken_as_given_and_keyed_by_name() -> None:
+    from model_build import sources
+
+    spec = catalog.get("bert")
+    handles = sources.resolve(spec, {"bertEncoder": "gs://mirror/bert_en_cased_L-12_H-768_A-12/4"})
+    assert handles == {
+        "bertPreprocess": "https://tfhub.dev/tensorflow/bert_en_cased_preprocess/3",
+        "bertEncoder": "gs://mirror/bert_en_cased_L-12_H-768_A-12/4",
+    }
+    assert cache.cache_key(spec, handles) != cache.cache_key(spec, sources.resolve(spec, None))
+    assert cache.cache_key(spec, handles) == cache.cache_key(spec, dict(handles))
