@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pulumi
@@ -10,7 +12,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tests.conftest import PROJECT, run_python
+from tests.conftest import PROJECT, ROOT, run_python
 from tests.pulumi_harness import DYNAMIC, FAKE_SERVICE_ACCOUNT, ProgramRun, run_program
 
 
@@ -284,3 +286,34 @@ def test_a_warm_cache_evaluates_the_program_without_tensorflow(base_config: dict
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"resources": len(runs["all"].declared), "tf": []}
+
+
+_PROVIDER_HOST = (
+    "import base64, json, sys\n"
+    "import dill\n"
+    "blobs = json.loads(sys.stdin.read())\n"
+    "out = {}\n"
+    "for name, blob in blobs.items():\n"
+    "    provider = dill.loads(base64.b64decode(blob))\n"
+    "    out[name] = type(provider).__module__ + '.' + type(provider).__name__\n"
+    "out['tf'] = any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules)\n"
+    "print(json.dumps(out))\n"
+)
+
+
+def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
+    """What the dynamic-provider host does: unpickle __provider, from the project directory."""
+    run = runs["all"]
+    # The provider is stored as a secret: {<secret signature>: ..., "value": base64 pickle}.
+    blobs = {
+        name: run.named(name).inputs["__provider"]["value"]
+        for name in ("nnlm-create-model", "bert-registry-model", "bert-deployment")
+    }
+    result = subprocess.run([sys.executable, "-c", _PROVIDER_HOST], input=json.dumps(blobs), cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "nnlm-create-model": "infra.sql_statement.BigQueryStatementProvider",
+        "bert-registry-model": "infra.vertex_resources.VertexModelProvider",
+        "bert-deployment": "infra.vertex_resources.VertexDeploymentProvider",
+        "tf": False,
+    }
