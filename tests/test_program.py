@@ -187,8 +187,27 @@ def test_the_entry_point_declares_the_same_program(base_config: dict, runs: dict
     assert set(run.declared) == set(runs["default"].declared)
 
 
-def test_bert_only_declares_no_imported_models(runs: dict) -> None:
+def _custom_names(run: ProgramRun) -> set[str]:
+    return {d.name for d in run.declared.values() if not d.type.startswith("bqml-text-embeddings:")}
+
+
+def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dict) -> None:
+    objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel", "bert") for p in _files(built[m])}
+    assert _custom_names(runs["all"]) == objects | {
+        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
+        "nnlm-create-model", "swivel-create-model", "nnlm-sample-embeddings", "swivel-sample-embeddings",
+        "vertex-connection", "connection-may-call-vertex", "bert-registry-model", "bert-endpoint", "bert-deployment",
+        "bert-create-remote-model", "bert-sample-embeddings",
+    }
+
+
+def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
     run = runs["bert"]
+    assert _custom_names(run) == {f"bert-savedmodel/{p}" for p in _files(built["bert"])} | {
+        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
+        "vertex-connection", "connection-may-call-vertex", "bert-registry-model", "bert-endpoint", "bert-deployment",
+        "bert-create-remote-model", "bert-sample-embeddings",
+    }
     assert set(run.statements()) == {"bert-create-remote-model", "bert-sample-embeddings"}
     assert not any(d.name.startswith(("nnlm", "swivel")) for d in run.declared.values())
     assert run.outputs["models"] == {"bert": f"{PROJECT}.tf_models_tutorial.bert_model"}
