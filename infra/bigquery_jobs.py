@@ -1,18 +1,27 @@
-"""Running one BigQuery statement to completion, the way a careful person would.
+"""Running one BigQuery statement to completion, and finding what it made.
 
 The client is a parameter (the seam the tests use); the real one is made from
 Application Default Credentials by `make_client`.
+
+Who retries what: google-cloud-bigquery already retries every request on 429,
+5xx, rate-limit reasons and dropped connections, and restarts a job that failed
+for a backend reason; it is given our deadlines rather than a second loop of
+ours around it. Ours is only for what the library cannot know is temporary: a
+remote model's grant that IAM has not propagated yet.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from google.api_core import exceptions as gexc
 
 from infra import retry
+
+# The library restarts a failed job within this; each request inside it has retry.TRANSIENT's deadline.
+JOB_DEADLINE = 4 * retry.TRANSIENT.deadline
 
 
 class StatementError(Exception):
@@ -25,6 +34,12 @@ def make_client(project: str, location: str) -> Any:
     return bigquery.Client(project=project, location=location)
 
 
+def _request_retry() -> Any:
+    from google.cloud import bigquery
+
+    return bigquery.DEFAULT_RETRY.with_timeout(retry.TRANSIENT.deadline)
+
+
 def execute(
     client: Any,
     sql: str,
@@ -34,44 +49,76 @@ def execute(
 ) -> str:
     """Runs `sql` and waits for it; returns the job id.
 
-    Transient errors (429, 5xx, rate limits) are retried with backoff; with
-    `wait_for_iam`, so are permission errors of a grant that has not
-    propagated yet, for up to ten minutes.
+    With `wait_for_iam`, permission errors of a grant that has not propagated
+    yet are retried for up to ten minutes.
     """
     from google.cloud import bigquery
+    from google.cloud.bigquery import retry as bigquery_retry
+
+    request_retry = _request_retry()
+    job_retry = bigquery_retry.DEFAULT_JOB_RETRY.with_timeout(JOB_DEADLINE)
 
     def attempt() -> str:
-        job = client.query(sql, job_config=bigquery.QueryJobConfig(use_legacy_sql=False), location=location)
-        job.result()
+        config = bigquery.QueryJobConfig(use_legacy_sql=False)
+        job = client.query(sql, job_config=config, location=location, retry=request_retry, job_retry=job_retry)
+        job.result(retry=request_retry, job_retry=job_retry)
         return job.job_id
 
-    def retryable(exc: BaseException) -> bool:
-        return retry.is_transient(exc) or (wait_for_iam and retry.is_iam_propagation(exc))
-
     try:
-        return retry.call(attempt, retryable, retry.IAM_PROPAGATION if wait_for_iam else retry.TRANSIENT, sleep)
+        if wait_for_iam:
+            return retry.call(attempt, retry.is_iam_propagation, retry.IAM_PROPAGATION, sleep)
+        return attempt()
     except retry.RetriesExhausted as exc:
-        hint = (
-            " IAM changes usually propagate within 2 minutes but can take 7 or more; run `pulumi up` again."
-            if wait_for_iam and retry.is_iam_propagation(exc.last)
-            else ""
-        )
         raise StatementError(
-            f"BigQuery still failing after {exc.waited:.0f}s of retries: {_message(exc.last)}.{hint}\n"
-            f"--- statement ---\n{sql}"
+            f"BigQuery still refusing after {exc.waited:.0f}s: {_message(exc.last)}. IAM changes usually propagate "
+            f"within 2 minutes but can take 7 or more; run `pulumi up` again.\n--- statement ---\n{sql}"
         ) from exc.last
+    except gexc.RetryError as exc:
+        raise StatementError(
+            f"BigQuery still failing after retries: {_message(exc.cause or exc)}\n--- statement ---\n{sql}"
+        ) from (exc.cause or exc)
     except gexc.GoogleAPICallError as exc:
         raise StatementError(f"BigQuery rejected the statement: {_message(exc)}\n--- statement ---\n{sql}") from exc
 
 
-def drop(client: Any, sql: str, location: str, sleep: Callable[[float], None] = time.sleep) -> None:
+def drop(client: Any, sql: str, location: str) -> None:
     """Runs a DROP ... IF EXISTS; a dataset that is already gone counts as dropped."""
     try:
-        execute(client, sql, location, sleep=sleep)
+        execute(client, sql, location)
     except StatementError as exc:
         if isinstance(exc.__cause__, gexc.NotFound):
             return
         raise
+
+
+def find(client: Any, kind: str, object_id: str) -> dict[str, Any] | None:
+    """The REST resource of a MODEL or TABLE, or None if it does not exist."""
+    get = client.get_model if kind == "MODEL" else client.get_table
+    try:
+        return get(object_id, retry=_request_retry()).to_api_repr()
+    except gexc.NotFound:
+        return None
+
+
+def mismatch(resource: Mapping[str, Any], expect: Mapping[str, str]) -> str | None:
+    """How a model differs from what our statement made it, where BigQuery says; else None.
+
+    `expect` may name the `modelUri` an imported model was read from, or the
+    `endpoint` of a remote model.
+    """
+    runs = resource.get("trainingRuns") or []
+    uris = [run.get("trainingOptions", {}).get("modelUri") for run in runs]
+    found_uri = next((uri for uri in reversed(uris) if uri), None)
+    if "modelUri" in expect and found_uri and not _same_path(found_uri, expect["modelUri"]):
+        return f"imported from {found_uri}, not {expect['modelUri']}"
+    found_endpoint = (resource.get("remoteModelInfo") or {}).get("endpoint")
+    if "endpoint" in expect and found_endpoint and found_endpoint.rstrip("/") != expect["endpoint"].rstrip("/"):
+        return f"serves {found_endpoint}, not {expect['endpoint']}"
+    return None
+
+
+def _same_path(a: str, b: str) -> bool:
+    return a.rstrip("*").rstrip("/") == b.rstrip("*").rstrip("/")
 
 
 def _message(exc: BaseException) -> str:

@@ -36,15 +36,18 @@ class FakeBigQuery(_Faulty):
     """Enough of google.cloud.bigquery.Client for running statements.
 
     Faults under "query" are raised when the job is submitted; under "result",
-    when it is awaited (how BigQuery reports a failed job).
+    when it is awaited (how BigQuery reports a failed job). It does not retry:
+    the real client's own retries are proven on the wire (test_wire_bigquery).
     """
 
     def __init__(self, faults: dict[str, list[BaseException]] | None = None) -> None:
         super().__init__(faults)
         self._ids = itertools.count(1)
         self.executed: list[str] = []
+        self.retries: list[tuple[Any, Any]] = []  # (retry, job_retry) given to each query()
 
-    def query(self, sql: str, job_config: Any = None, location: str | None = None) -> Any:
+    def query(self, sql: str, job_config: Any = None, location: str | None = None, retry: Any = None, job_retry: Any = None) -> Any:
+        self.retries.append((retry, job_retry))
         self._enter("query", {"sql": sql, "use_legacy_sql": job_config.use_legacy_sql, "location": location})
         job_id = f"job_{next(self._ids)}"
         fake = self
@@ -53,7 +56,7 @@ class FakeBigQuery(_Faulty):
             def __init__(self) -> None:
                 self.job_id = job_id
 
-            def result(self, timeout: float | None = None) -> list:
+            def result(self, retry: Any = None, job_retry: Any = None) -> list:
                 fake._enter("result", job_id)
                 fake.executed.append(sql)
                 return []
@@ -96,6 +99,12 @@ class FakeModelService(_Faulty):
             m for name, m in self.models.items()
             if name.startswith(request["parent"] + "/") and all(m.labels.get(k) == v for k, v in wanted.items())
         ]
+
+    def get_model(self, request: dict) -> SimpleNamespace:
+        self._enter("get_model", request)
+        if request["name"] not in self.models:
+            raise gexc.NotFound(f"Model {request['name']} not found")
+        return self.models[request["name"]]
 
     def upload_model(self, request: dict) -> _Operation:
         self._enter("upload_model", request)

@@ -12,7 +12,10 @@ from tests.fakes import FakeBigQuery, bigquery_error
 
 CREATE = "CREATE OR REPLACE MODEL `p.d.nnlm_model` OPTIONS (model_type = 'TENSORFLOW', model_path = 'gs://b/nnlm_model/abc/*');"
 DROP = "DROP MODEL IF EXISTS `p.d.nnlm_model`;"
-PROPS = {"project": "my-proj", "location": "US", "sql": CREATE, "drop_sql": DROP, "wait_for_iam": False, "triggers": []}
+PROPS = {
+    "project": "my-proj", "location": "US", "sql": CREATE, "drop_sql": DROP, "target_kind": "MODEL", "target": "p.d.nnlm_model",
+    "expect": {"modelUri": "gs://b/nnlm_model/abc/*"}, "wait_for_iam": False, "triggers": [],
+}
 ENDPOINT_DENIED = (
     "Access Denied: bqcx-1-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com does not have the permission "
     "to access or use the endpoint. Please grant the Vertex AI user role"
@@ -42,18 +45,14 @@ def test_create_runs_the_statement_in_the_datasets_location() -> None:
     assert h.sleeps == []
 
 
-@pytest.mark.parametrize(
-    "faults",
-    [
-        {"query": [bigquery_error(429, "Too many requests"), bigquery_error(503, "Service unavailable")]},
-        {"result": [bigquery_error(403, "Exceeded rate limits", reason="rateLimitExceeded"), bigquery_error(500, "backend", reason="backendError")]},
-    ],
-)
-def test_transient_faults_are_retried_with_exponential_backoff(faults: dict) -> None:
-    h = Harness(FakeBigQuery(faults))
+def test_the_client_retries_transient_faults_within_our_deadlines() -> None:
+    h = Harness(FakeBigQuery())
     h.provider.create(dict(PROPS))
-    assert h.client.executed == [CREATE]
-    assert h.sleeps == [retry.TRANSIENT.initial, retry.TRANSIENT.initial * retry.TRANSIENT.multiplier]
+    ((request_retry, job_retry),) = h.client.retries
+    assert request_retry.timeout == retry.TRANSIENT.deadline
+    assert job_retry.timeout == bigquery_jobs.JOB_DEADLINE
+    assert request_retry._predicate(bigquery_error(403, "Exceeded rate limits", reason="rateLimitExceeded"))
+    assert request_retry._predicate(bigquery_error(503, "Service unavailable"))
 
 
 def test_a_permanent_error_reports_bigquerys_message_and_the_statement() -> None:
@@ -66,11 +65,12 @@ def test_a_permanent_error_reports_bigquerys_message_and_the_statement() -> None
     assert h.sleeps == [] and len(h.client.called("query")) == 1
 
 
-def test_transient_faults_that_never_stop_end_in_a_clear_error() -> None:
-    h = Harness(FakeBigQuery({"query": [bigquery_error(503, "Service unavailable")] * 100}))
-    with pytest.raises(bigquery_jobs.StatementError, match=r"^BigQuery still failing after \d+s of retries: Service unavailable"):
+def test_transient_faults_that_outlast_the_clients_retries_end_in_a_clear_error() -> None:
+    exhausted = gexc.RetryError("Timeout of 300.0s exceeded", bigquery_error(503, "Service unavailable"))
+    h = Harness(FakeBigQuery({"query": [exhausted]}))
+    with pytest.raises(bigquery_jobs.StatementError, match=r"^BigQuery still failing after retries: Service unavailable"):
         h.provider.create(dict(PROPS))
-    assert sum(h.sleeps) <= retry.TRANSIENT.deadline
+    assert len(h.client.called("query")) == 1 and h.sleeps == []  # no second loop around the client's
 
 
 def test_iam_propagation_is_waited_out_only_where_asked() -> None:
@@ -86,7 +86,7 @@ def test_iam_propagation_is_waited_out_only_where_asked() -> None:
 
 def test_iam_propagation_that_outlasts_the_wait_says_so() -> None:
     h = Harness(FakeBigQuery({"result": [bigquery_error(403, ENDPOINT_DENIED, reason="accessDenied")] * 100}))
-    with pytest.raises(bigquery_jobs.StatementError, match="IAM changes usually propagate within 2 minutes"):
+    with pytest.raises(bigquery_jobs.StatementError, match=r"BigQuery still refusing after .*IAM changes usually propagate within 2 minutes"):
         h.provider.create({**PROPS, "wait_for_iam": True})
     assert retry.IAM_PROPAGATION.deadline - 60 <= sum(h.sleeps) <= retry.IAM_PROPAGATION.deadline
 
@@ -112,6 +112,8 @@ def test_diff_reruns_only_on_change_and_replaces_only_for_another_object() -> No
     assert edited.changes and edited.replaces == []
     retriggered = provider.diff("id", olds, {**PROPS, "triggers": ["new model"]})
     assert retriggered.changes and retriggered.replaces == []
+    drifted = provider.diff("id", {**olds, "drift": "imported from gs://elsewhere/*"}, dict(PROPS))
+    assert drifted.changes and drifted.replaces == []
     renamed = provider.diff("id", olds, {**PROPS, "drop_sql": DROP.replace("nnlm", "swivel")})
     assert renamed.replaces == ["drop_sql"] and renamed.delete_before_replace is False
 

@@ -1,0 +1,322 @@
+"""A BigQuery REST server on 127.0.0.1 for google.cloud.bigquery.Client.
+
+It speaks what the project uses: jobs.insert, jobs.get and jobs.getQueryResults
+for statements, models.get and tables.get for reads. Every request is routed by
+the discovery document's method paths and its body and query checked against
+the document's resources; a request the document does not allow is answered
+400 and recorded in `problems`. Statements are parsed with sqlglot's BigQuery
+dialect and executed against a small model of datasets, models and tables, so
+a DROP really drops and a read sees it.
+
+Faults: `inject(method, fault, ...)` queues answers for the next calls of a
+method (an HTTP error with BigQuery's error reason, or a dropped connection);
+`fail_next_job(reason, message)` makes the next job finish DONE with an
+errorResult, as BigQuery reports a statement it refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from pytest_httpserver import HTTPServer, URIPattern
+from sqlglot import exp
+from werkzeug import Request, Response
+
+from tests.wire import discovery
+
+ROUTES = [
+    ("jobs", "insert", "POST"),
+    ("jobs", "get", "GET"),
+    ("jobs", "getQueryResults", "GET"),
+    ("models", "get", "GET"),
+    ("tables", "get", "GET"),
+]
+_STATUS_OF_REASON = {
+    "invalidQuery": 400,
+    "invalid": 400,
+    "notFound": 404,
+    "accessDenied": 403,
+    "rateLimitExceeded": 403,
+    "backendError": 503,
+    "internalError": 500,
+}
+_GRPC_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected answer: an HTTP error with a BigQuery reason, or a dropped connection."""
+
+    status: int = 0
+    reason: str = ""
+    message: str = ""
+    drop: bool = False
+
+
+def http_error(status: int, reason: str, message: str) -> Fault:
+    return Fault(status=status, reason=reason, message=message)
+
+
+DROPPED = Fault(drop=True)
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def _error_body(status: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": status,
+            "message": message,
+            "errors": [{"message": message, "domain": "global", "reason": reason}],
+            "status": _GRPC_STATUS.get(status, "UNKNOWN"),
+        }
+    }
+
+
+def _ref(table: exp.Table) -> tuple[str, str, str]:
+    project, dataset, name = (part.name for part in table.parts)
+    return project, dataset, name
+
+
+class BigQueryServer:
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self.datasets: set[str] = set()
+        self.models: dict[str, dict[str, Any]] = {}
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.problems: list[str] = []
+        self.faults_injected = 0
+        self._faults: dict[str, list[Fault]] = {}
+        self._job_failures: list[tuple[str, str]] = []
+        self._polled: set[str] = set()
+        self._lock = threading.Lock()
+        self._routes = [(f"{r}.{m}", verb, discovery.path_pattern(r, m)) for r, m, verb in ROUTES]
+        self._http = HTTPServer(host="127.0.0.1", port=0)
+        self._http.expect_request(_AnyPath()).respond_with_handler(self._handle)
+
+    # --- lifecycle and set-up ------------------------------------------------------------
+
+    def start(self) -> BigQueryServer:
+        self._http.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.stop()
+
+    @property
+    def url(self) -> str:
+        return self._http.url_for("/").rstrip("/")
+
+    def add_dataset(self, dataset: str) -> None:
+        self.datasets.add(f"{self.project}.{dataset}")
+
+    def inject(self, method: str, *faults: Fault) -> None:
+        self._faults.setdefault(method, []).extend(faults)
+
+    def fail_next_job(self, reason: str, message: str) -> None:
+        self._job_failures.append((reason, message))
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [request for name, request in self.calls if name == method]
+
+    def executed(self) -> list[str]:
+        """The statements of every job inserted, in order."""
+        return [request["body"]["configuration"]["query"]["query"] for request in self.called("jobs.insert")]
+
+    # --- HTTP --------------------------------------------------------------------------
+
+    def _handle(self, request: Request) -> Response:
+        with self._lock:
+            for name, verb, pattern in self._routes:
+                match = pattern.match(request.path)
+                if match and request.method == verb:
+                    return self._dispatch(name, match.groupdict(), request)
+            self.problems.append(f"no such method: {request.method} {request.path}")
+            return self._error(404, "notFound", f"Not found: {request.method} {request.path}")
+
+    def _dispatch(self, name: str, params: dict[str, str], request: Request) -> Response:
+        resource, method = name.split(".")
+        body = request.get_json(silent=True) if request.data else None
+        args = dict(request.args)
+        self.calls.append((name, {"params": params, "args": args, "body": body}))
+        try:
+            discovery.check_query(resource, method, args)
+            request_schema = discovery.method(resource, method).get("request")
+            if request_schema:
+                discovery.check(body, request_schema["$ref"])
+        except discovery.SchemaError as exc:
+            self.problems.append(f"{name}: {exc}")
+            return self._error(400, "invalid", f"Invalid request: {exc}")
+        queued = self._faults.get(name)
+        if queued:
+            fault = queued.pop(0)
+            self.faults_injected += 1
+            if fault.drop:
+                sock: socket.socket = request.environ["werkzeug.socket"]
+                sock.shutdown(socket.SHUT_RDWR)
+                return Response(status=500)  # never reaches the client
+            return self._error(fault.status, fault.reason, fault.message)
+        handler = getattr(self, "_" + name.replace(".", "_"))
+        try:
+            return self._json(handler(params, args, body), _response_schema(resource, method))
+        except _Refused as exc:
+            return self._error(_STATUS_OF_REASON[exc.reason], exc.reason, exc.message)
+
+    def _json(self, payload: dict[str, Any], schema: str | None) -> Response:
+        if schema:
+            discovery.check(payload, schema)  # the fake must answer as the API describes, too
+        return Response(json.dumps(payload), status=200, content_type="application/json")
+
+    def _error(self, status: int, reason: str, message: str) -> Response:
+        return Response(json.dumps(_error_body(status, reason, message)), status=status, content_type="application/json")
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def _jobs_insert(self, params: dict[str, str], _args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        reference = body.get("jobReference", {})
+        job_id = reference.get("jobId") or f"job_{next(_ids)}"
+        location = reference.get("location") or "US"
+        config = body["configuration"]["query"]
+        if job_id in self.jobs:
+            raise _Refused("invalid", f"Already Exists: Job {params['projectId']}:{location}.{job_id}")
+        job = {
+            "kind": "bigquery#job",
+            "id": f"{params['projectId']}:{location}.{job_id}",
+            "jobReference": {"projectId": params["projectId"], "jobId": job_id, "location": location},
+            "configuration": body["configuration"],
+            "status": {"state": "DONE"},
+            "statistics": {"creationTime": "1764000000000", "startTime": "1764000000100", "endTime": "1764000001000"},
+        }
+        try:
+            if self._job_failures:
+                self.faults_injected += 1
+                raise _Refused(*self._job_failures.pop(0))
+            if config.get("useLegacySql", True):
+                raise _Refused("invalidQuery", "Unrecognized DDL statement: legacy SQL does not support it; set useLegacySql to false")
+            self._execute(config["query"])
+        except _Refused as exc:
+            error = {"reason": exc.reason, "message": exc.message, "location": "query"}
+            job["status"] = {"state": "DONE", "errorResult": error, "errors": [error]}
+        self.jobs[job_id] = job
+        return {**job, "status": {"state": "RUNNING"}}  # done at the first poll
+
+    def _job(self, params: dict[str, str]) -> dict[str, Any]:
+        job = self.jobs.get(params["jobId"])
+        if job is None:
+            raise _Refused("notFound", f"Not found: Job {params['projectId']}:{params['jobId']}")
+        self._polled.add(params["jobId"])
+        return job
+
+    def _jobs_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+        return self._job(params)
+
+    def _jobs_getQueryResults(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+        job = self._job(params)
+        error = job["status"].get("errorResult")
+        if error:  # getQueryResults reports a failed job as an HTTP error
+            raise _Refused(error["reason"], error["message"])
+        return {"kind": "bigquery#getQueryResultsResponse", "jobReference": job["jobReference"], "jobComplete": True, "totalRows": "0", "schema": {"fields": []}}
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def _models_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+        return self._lookup(self.models, params, "modelId", "Model")
+
+    def _tables_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+        return self._lookup(self.tables, params, "tableId", "Table")
+
+    def _lookup(self, store: dict[str, dict[str, Any]], params: dict[str, str], key: str, kind: str) -> dict[str, Any]:
+        full = f"{params['projectId']}.{params['datasetId']}.{params[key]}"
+        if full not in store:
+            raise _Refused("notFound", f"Not found: {kind} {params['projectId']}:{params['datasetId']}.{params[key]}")
+        return store[full]
+
+    # --- statements --------------------------------------------------------------------
+
+    def _execute(self, sql: str) -> None:
+        try:
+            (statement,) = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
+        except sqlglot.errors.ParseError as exc:
+            raise _Refused("invalidQuery", f"Syntax error: {exc}") from None
+        if isinstance(statement, exp.Create) and statement.args.get("kind") in ("MODEL", "TABLE"):
+            self._create(statement)
+        elif isinstance(statement, exp.Drop) and statement.args.get("kind") in ("MODEL", "TABLE"):
+            self._drop(statement)
+        else:
+            raise _Refused("invalidQuery", f"this server runs CREATE/DROP MODEL/TABLE only, not: {sql}")
+
+    def _dataset(self, project: str, dataset: str) -> None:
+        if f"{project}.{dataset}" not in self.datasets:
+            raise _Refused("notFound", f"Not found: Dataset {project}:{dataset}")
+
+    def _create(self, statement: exp.Create) -> None:
+        project, dataset, name = _ref(statement.this)
+        self._dataset(project, dataset)
+        full = f"{project}.{dataset}.{name}"
+        if statement.args["kind"] == "TABLE":
+            self.tables[full] = {
+                "kind": "bigquery#table",
+                "id": f"{project}:{dataset}.{name}",
+                "tableReference": {"projectId": project, "datasetId": dataset, "tableId": name},
+                "type": "TABLE",
+                "creationTime": "1764000001000",
+            }
+            return
+        options = {
+            p.name.lower(): p.args["value"].name
+            for p in statement.args["properties"].expressions
+            if isinstance(p, exp.Property) and isinstance(p.args.get("value"), exp.Literal)
+        }
+        model: dict[str, Any] = {
+            "modelReference": {"projectId": project, "datasetId": dataset, "modelId": name},
+            "creationTime": "1764000001000",
+            "location": "US",
+        }
+        remote = statement.find(exp.RemoteWithConnectionModelProperty)
+        if remote is not None:
+            model["remoteModelInfo"] = {"endpoint": options["endpoint"], "connection": remote.this.sql(dialect="bigquery").strip("`")}
+        elif options.get("model_type", "").upper() == "TENSORFLOW":
+            model["modelType"] = "TENSORFLOW"
+            model["trainingRuns"] = [{"trainingOptions": {"modelUri": options["model_path"]}}]
+        else:
+            raise _Refused("invalidQuery", f"unsupported CREATE MODEL options {options}")
+        self.models[full] = model
+
+    def _drop(self, statement: exp.Drop) -> None:
+        (table,) = statement.args.get("tables", [statement.this])
+        project, dataset, name = _ref(table)
+        self._dataset(project, dataset)
+        store = self.models if statement.args["kind"] == "MODEL" else self.tables
+        full = f"{project}.{dataset}.{name}"
+        if full not in store and not statement.args.get("exists"):
+            raise _Refused("notFound", f"Not found: {statement.args['kind'].title()} {project}:{dataset}.{name}")
+        store.pop(full, None)
+
+
+class _AnyPath(URIPattern):
+    """Every path reaches our handler: routing follows the discovery document, not a list of URLs."""
+
+    def match(self, uri: str) -> bool:
+        return True
+
+
+def _response_schema(resource: str, method: str) -> str | None:
+    response = discovery.method(resource, method).get("response")
+    return response["$ref"] if response else None
+
+
+_ids = itertools.count(1)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the request log is ours (`calls`)
