@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumiverse_time as pulumi_time
 
 from infra import sql, vertex_ops
 from infra.artifacts import ModelArtifact
@@ -14,6 +15,8 @@ from infra.vertex_resources import VertexDeployment, VertexModel
 from model_build import BuiltModel
 from model_build.check import INPUT_NAME
 
+IDENTITY_PROPAGATION = "120s"  # magic-modules' own tests wait 120 s for this identity
+
 
 class BertServing(pulumi.ComponentResource):
     def __init__(
@@ -21,7 +24,6 @@ class BertServing(pulumi.ComponentResource):
         name: str,
         settings: Settings,
         built: BuiltModel,
-        bucket: gcp.storage.Bucket,
         dataset: gcp.bigquery.Dataset,
         services: dict[str, gcp.projects.Service],
         opts: pulumi.ResourceOptions | None = None,
@@ -30,7 +32,19 @@ class BertServing(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         stack = pulumi.get_stack()
         self.model_id = model_id(settings, "bert")
-        self.artifact = ModelArtifact("bert-savedmodel", built, bucket, child)
+        # Vertex AI reads model artifacts only from a bucket in the endpoint's region (docs: import-model),
+        # and `location` is usually a multi-region: BERT gets a regional bucket of its own.
+        self.bucket = gcp.storage.Bucket(
+            "bert-artifacts",
+            project=settings.project,
+            location=settings.region.upper(),
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=True,
+            labels=LABELS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[services["storage.googleapis.com"]]),
+        )
+        self.artifact = ModelArtifact("bert-savedmodel", built, self.bucket, child)
 
         self.connection = gcp.bigquery.Connection(
             "vertex-connection",
@@ -42,12 +56,21 @@ class BertServing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[services["bigqueryconnection.googleapis.com"]]),
         )
         service_account = self.connection.cloud_resource.apply(lambda c: c.service_account_id if c else None)
+        # A brand-new connection's service account is not yet known to IAM ("Service account ... does
+        # not exist"), and the provider retries that only if the policy changed meanwhile. Wait once,
+        # when the identity is new (the trigger), as Google's blueprints do with time_sleep.
+        self.identity_propagation = pulumi_time.Sleep(
+            "connection-identity-propagation",
+            create_duration=IDENTITY_PROPAGATION,
+            triggers={"service_account": service_account},
+            opts=child,
+        )
         self.grant = gcp.projects.IAMMember(
             "connection-may-call-vertex",
             project=settings.project,
             role="roles/aiplatform.user",
             member=pulumi.Output.concat("serviceAccount:", service_account),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.identity_propagation]),
         )
 
         vertex_api = services["aiplatform.googleapis.com"]
@@ -103,16 +126,17 @@ class BertServing(pulumi.ComponentResource):
             "bert-create-remote-model",
             project=settings.project,
             location=settings.location,
-            sql=self.endpoint_url.apply(
+            sql_text=self.endpoint_url.apply(
                 lambda url: sql.render(
                     "create_remote_model", model=self.model_id, input_column=INPUT_NAME, connection=connection_ref, endpoint=url
                 )
             ),
-            drop_sql=sql.render("drop_model", model=self.model_id),
+            makes=("MODEL", self.model_id),
+            expect=self.endpoint_url.apply(lambda url: {"endpoint": url}),
             wait_for_iam=True,
             depends_on=[dataset, self.connection, self.grant, self.deployment],
             opts=child,
         )
         # The remote model's SQL names only the endpoint; a new model deployed behind it is a new version.
         self.versions = [self.statement.sql, self.deployment.deployed_model_id]
-        self.register_outputs({"model_id": self.model_id, "endpoint": endpoint_path})
+        self.register_outputs({"model_id": self.model_id, "endpoint": endpoint_path, "bucket": self.bucket.name})

@@ -26,14 +26,14 @@ class ImportedModel(pulumi.ComponentResource):
         super().__init__("bqml-text-embeddings:bigquery:ImportedModel", name, None, opts)
         self.model_id = model_id(settings, built.model)
         self.artifact = ModelArtifact(f"{built.model}-savedmodel", built, bucket, pulumi.ResourceOptions(parent=self))
+        model_path = self.artifact.uri.apply(lambda uri: f"{uri}*")
         self.statement = SqlStatement(
             f"{built.model}-create-model",
             project=settings.project,
             location=settings.location,
-            sql=self.artifact.uri.apply(
-                lambda uri: sql.render("create_tensorflow_model", model=self.model_id, model_path=f"{uri}*")
-            ),
-            drop_sql=sql.render("drop_model", model=self.model_id),
+            sql_text=model_path.apply(lambda path: sql.render("create_tensorflow_model", model=self.model_id, model_path=path)),
+            makes=("MODEL", self.model_id),
+            expect=model_path.apply(lambda path: {"modelUri": path}),
             depends_on=[dataset, *self.artifact.objects],
             opts=pulumi.ResourceOptions(parent=self),
         )

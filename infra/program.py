@@ -43,7 +43,7 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
     bert = None
     for model, build in built.items():
         if model == "bert":
-            served[model] = bert = BertServing("bert", settings, build, base.bucket, base.dataset, base.services)
+            served[model] = bert = BertServing("bert", settings, build, base.dataset, base.services)
         else:
             served[model] = ImportedModel(model, settings, build, base.bucket, base.dataset)
     models = {model: component.model_id for model, component in served.items()}
@@ -71,6 +71,7 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
         "bucket": pulumi.Output.concat("https://console.cloud.google.com/storage/browser/", base.bucket.name, f"?project={p}"),
     }
     if bert is not None:
+        outputs["bertBucket"] = bert.bucket.name
         outputs["bertEndpoint"] = bert.endpoint_url
         links["bertEndpoint"] = pulumi.Output.concat(
             f"https://console.cloud.google.com/vertex-ai/online-prediction/locations/{settings.region}/endpoints/",

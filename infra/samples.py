@@ -37,7 +37,7 @@ class SamplePredictions(pulumi.ComponentResource):
             f"{model}-sample-embeddings",
             project=settings.project,
             location=settings.location,
-            sql=sql.render(
+            sql_text=sql.render(
                 "sample_embeddings",
                 table=self.table_id,
                 model=served.model_id,
@@ -46,7 +46,7 @@ class SamplePredictions(pulumi.ComponentResource):
                 source_table=samples.table,
                 rows=samples.rows,
             ),
-            drop_sql=sql.render("drop_table", table=self.table_id),
+            makes=("TABLE", self.table_id),
             # A replaced model leaves this statement's text unchanged; re-run it all the same.
             triggers=served.versions,
             depends_on=[served.statement.statement],

@@ -1,22 +1,24 @@
-"""A BigQuery statement as a resource: run on create and when it changes, inverted on delete.
+"""A BigQuery statement as a resource: run on create and when it changes, dropped on delete.
 
 State is "this object exists as this statement made it", not "a job ran"
 (see pitfalls: gcp.bigquery.Job cannot be deleted, re-run or diffed
-sensibly). The statement re-runs only when its text, its inverse or one of
-its triggers changes; a change of the object it drops replaces it.
+sensibly). The statement re-runs only when its text or one of its triggers
+changes, or when `pulumi refresh` found the object changed by hand; a change of
+the object it makes replaces it. `read` serves `pulumi refresh`: a model or
+table dropped by hand leaves the state, and the next `pulumi up` makes it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from infra import bigquery_jobs
+from infra import bigquery_jobs, sql
 
 COMPONENT_TYPE = "bqml-text-embeddings:bigquery:SqlStatement"
 _COMPARED = ("project", "location", "sql", "drop_sql", "wait_for_iam", "triggers")
@@ -48,8 +50,19 @@ class BigQueryStatementProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(statement_id(props["drop_sql"]), self._run(props))
 
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        client = self._client_factory(props["project"], props["location"])
+        found = bigquery_jobs.find(client, props["target_kind"], props["target"])
+        if found is None:
+            return ReadResult("", {})  # gone: the engine drops it from the state
+        outs = {key: value for key, value in props.items() if key != "drift"}
+        drift = bigquery_jobs.mismatch(found, props.get("expect") or {})
+        return ReadResult(id_, {**outs, "drift": drift} if drift else outs)
+
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in _COMPARED if olds.get(key) != news.get(key)]
+        if olds.get("drift"):
+            changed.append("drift")
         return DiffResult(
             changes=bool(changed),
             replaces=[key for key in changed if key in _REPLACING],
@@ -61,7 +74,7 @@ class BigQueryStatementProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         client = self._client_factory(props["project"], props["location"])
-        bigquery_jobs.drop(client, props["drop_sql"], props["location"], sleep=self._sleep)
+        bigquery_jobs.drop(client, props["drop_sql"], props["location"])
 
 
 class _Statement(pulumi.dynamic.Resource):
@@ -73,10 +86,11 @@ class _Statement(pulumi.dynamic.Resource):
 
 
 class SqlStatement(pulumi.ComponentResource):
-    """One statement and its inverse, e.g. CREATE OR REPLACE MODEL ... / DROP MODEL IF EXISTS ...
+    """One statement that makes a MODEL or TABLE, e.g. CREATE OR REPLACE MODEL ..., dropped on delete.
 
-    `triggers` are values whose change re-runs an unchanged statement (a sample
-    table must be rebuilt when the model it reads is replaced).
+    `expect` says what a read should find in the made model (`modelUri`,
+    `endpoint`); `triggers` are values whose change re-runs an unchanged
+    statement (a sample table must be rebuilt when the model it reads is replaced).
     """
 
     def __init__(
@@ -84,8 +98,9 @@ class SqlStatement(pulumi.ComponentResource):
         name: str,
         project: str,
         location: str,
-        sql: pulumi.Input[str],
-        drop_sql: str,
+        sql_text: pulumi.Input[str],
+        makes: tuple[Literal["MODEL", "TABLE"], str],
+        expect: pulumi.Input[Mapping[str, str]] | None = None,
         wait_for_iam: bool = False,
         triggers: Sequence[pulumi.Input[str]] = (),
         depends_on: Sequence[pulumi.Resource] = (),
@@ -93,14 +108,19 @@ class SqlStatement(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
+        kind, target = makes
+        drop_template = "drop_model" if kind == "MODEL" else "drop_table"
         self.statement = _Statement(
             name,
             provider or BigQueryStatementProvider(),
             {
                 "project": project,
                 "location": location,
-                "sql": sql,
-                "drop_sql": drop_sql,
+                "sql": sql_text,
+                "drop_sql": sql.render(drop_template, **{kind.lower(): target}),
+                "target_kind": kind,
+                "target": target,
+                "expect": expect or {},
                 "wait_for_iam": wait_for_iam,
                 "triggers": list(triggers),
             },

@@ -102,6 +102,18 @@ def upload_or_adopt(
     return _unversioned(result.model)
 
 
+def find_model(clients: Clients, model_name: str) -> Any | None:
+    """The registry's model, or None if it is gone."""
+    try:
+        return _call(clients, f"reading {model_name}", lambda: clients.models.get_model(request={"name": model_name}))
+    except gexc.NotFound:
+        return None
+
+
+def same_artifact(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
+
+
 def delete_model(clients: Clients, model_name: str) -> None:
     with contextlib.suppress(gexc.NotFound):  # already gone: that is what delete wants
         _call(
@@ -162,6 +174,19 @@ def deploy_or_adopt(clients: Clients, endpoint: str, spec: DeploySpec) -> str:
         lambda: clients.endpoints.deploy_model(request=request).result(timeout=DEPLOY_TIMEOUT),
     )
     return result.deployed_model.id
+
+
+def find_deployment(clients: Clients, endpoint: str, deployed_id: str) -> Any | None:
+    """The deployed model `deployed_id` on `endpoint`, or None if it (or the endpoint) is gone."""
+    try:
+        deployed = _deployed(clients, endpoint)
+    except gexc.NotFound:
+        return None
+    return next((d for d in deployed if d.id == deployed_id), None)
+
+
+def unversioned(model_name: str) -> str:
+    return _unversioned(model_name)
 
 
 def redeploy(clients: Clients, endpoint: str, old_id: str, spec: DeploySpec) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from infra import vertex_ops
 
@@ -39,6 +39,13 @@ class VertexModelProvider(ResourceProvider):
             dict(props["labels"]),
         )
         return CreateResult(name, {**props, "model_name": name})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        model = vertex_ops.find_model(self._clients(props["region"]), props["model_name"])
+        if model is None:
+            return ReadResult("", {})  # deleted by hand: the next `pulumi up` uploads it again
+        ours = vertex_ops.same_artifact(model.artifact_uri, props["artifact_uri"])
+        return ReadResult(id_, {**props, "artifact_uri": props["artifact_uri"] if ours else model.artifact_uri})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Any change is a new model: uploaded first, the deployment moves to it, then this one goes.
@@ -74,6 +81,22 @@ class VertexDeploymentProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         deployed_id = vertex_ops.deploy_or_adopt(self._clients(props["region"]), props["endpoint"], self._spec(props))
         return CreateResult(f"{props['endpoint']}/deployedModels/{deployed_id}", {**props, "deployed_model_id": deployed_id})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        deployed = vertex_ops.find_deployment(self._clients(props["region"]), props["endpoint"], props["deployed_model_id"])
+        if deployed is None:
+            return ReadResult("", {})  # undeployed by hand: the next `pulumi up` deploys again
+        resources = deployed.dedicated_resources
+        return ReadResult(
+            id_,
+            {
+                **props,
+                "model_name": vertex_ops.unversioned(deployed.model),
+                "machine_type": resources.machine_spec.machine_type,
+                "min_replica_count": resources.min_replica_count,
+                "max_replica_count": resources.max_replica_count,
+            },
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = _changed(olds, news, self._REPLACING + self._UPDATING)

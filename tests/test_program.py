@@ -113,6 +113,9 @@ def test_create_model_sql_imports_the_uploaded_prefix_after_every_object(runs: d
             assert run.depends_on(statement.name, f"{model}-savedmodel/{item['path']}"), item["path"]
         assert run.depends_on(statement.name, "dataset")
         assert statement.inputs["location"] == "US" and statement.inputs["project"] == PROJECT
+        # What `pulumi refresh` checks: the model exists and is still imported from our artifact.
+        assert (statement.inputs["target_kind"], statement.inputs["target"]) == ("MODEL", f"{PROJECT}.tf_models_tutorial.{model}_model")
+        assert statement.inputs["expect"] == {"modelUri": options["model_path"]}
 
 
 def test_sample_sql_predicts_500_reviews_with_its_model_after_it(runs: dict) -> None:
@@ -131,6 +134,7 @@ def test_sample_sql_predicts_500_reviews_with_its_model_after_it(runs: dict) -> 
         assert inner.args["limit"].expression.name == "500"
         assert inner.args["from_"].this.name == "reviews"
         assert _parse(sample.inputs["drop_sql"]).args["kind"] == "TABLE"
+        assert (sample.inputs["target_kind"], sample.inputs["target"]) == ("TABLE", _table_name(tree.this))
         assert run.depends_on(sample.name, f"{model}-create-model")
         assert sample.inputs["triggers"] == [run.statements()[f"{model}-create-model"].inputs["sql"]]
 
@@ -143,6 +147,21 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     grant = run.named("connection-may-call-vertex").inputs
     assert grant == {"project": PROJECT, "role": "roles/aiplatform.user", "member": f"serviceAccount:{FAKE_SERVICE_ACCOUNT}"}
     assert run.depends_on("connection-may-call-vertex", "vertex-connection")
+    # The grant waits for the new service account to be known to IAM, once per identity.
+    wait = run.named("connection-identity-propagation")
+    assert wait.type == "time:index/sleep:Sleep"
+    assert wait.inputs == {"createDuration": "120s", "triggers": {"service_account": FAKE_SERVICE_ACCOUNT}}
+    assert run.depends_on("connection-identity-propagation", "vertex-connection")
+    assert run.urn("connection-identity-propagation") in run.named("connection-may-call-vertex").dependencies
+
+    # Vertex AI reads artifacts only from a bucket in the endpoint's region.
+    bert_bucket = run.named("bert-artifacts").inputs
+    assert bert_bucket["location"] == "US-CENTRAL1" and bert_bucket["project"] == PROJECT
+    assert bert_bucket["uniformBucketLevelAccess"] is True and bert_bucket["publicAccessPrevention"] == "enforced"
+    assert bert_bucket["forceDestroy"] is True and run.depends_on("bert-artifacts", "api-storage")
+    for item in built["bert"].files:
+        assert run.named(f"bert-savedmodel/{item['path']}").inputs["bucket"] == "bert-artifacts-bucket-1a2b3c"
+    assert run.outputs["bertBucket"] == "bert-artifacts-bucket-1a2b3c"
 
     endpoint = run.named("bert-endpoint").inputs
     assert endpoint["location"] == "us-central1" and endpoint["displayName"] == "bert_model_endpoint"
@@ -150,7 +169,7 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
 
     model = run.named("bert-registry-model").inputs
     prefix = f"bert_model/{built['bert'].digest[:16]}/"
-    assert model["artifact_uri"] == f"gs://models-bucket-1a2b3c/{prefix}"
+    assert model["artifact_uri"] == f"gs://bert-artifacts-bucket-1a2b3c/{prefix}"
     assert model["serving_image"] == "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
     assert model["labels"]["bqml-te-digest"] == built["bert"].digest[:16]
     assert model["labels"]["bqml-te-owner"] == f"{PROJECT}-dev"
@@ -173,6 +192,7 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     assert f"REMOTE WITH CONNECTION `{PROJECT}.us.tf_models_tutorial_vertex`" in sql
     url = f"https://us-central1-aiplatform.googleapis.com/v1/projects/{PROJECT}/locations/us-central1/endpoints/{endpoint['name']}"
     assert f"ENDPOINT = '{url}'" in sql
+    assert remote.inputs["expect"] == {"endpoint": url}
     for dependency in ("connection-may-call-vertex", "bert-deployment", "vertex-connection", "dataset"):
         assert run.depends_on("bert-create-remote-model", dependency), dependency
     assert run.depends_on("bert-sample-embeddings", "bert-create-remote-model")
@@ -196,8 +216,8 @@ def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dic
     assert _custom_names(runs["all"]) == objects | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
         "nnlm-create-model", "swivel-create-model", "nnlm-sample-embeddings", "swivel-sample-embeddings",
-        "vertex-connection", "connection-may-call-vertex", "bert-registry-model", "bert-endpoint", "bert-deployment",
-        "bert-create-remote-model", "bert-sample-embeddings",
+        "vertex-connection", "connection-identity-propagation", "connection-may-call-vertex", "bert-artifacts",
+        "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
     }
 
 
@@ -205,8 +225,8 @@ def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
     run = runs["bert"]
     assert _custom_names(run) == {f"bert-savedmodel/{p}" for p in _files(built["bert"])} | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
-        "vertex-connection", "connection-may-call-vertex", "bert-registry-model", "bert-endpoint", "bert-deployment",
-        "bert-create-remote-model", "bert-sample-embeddings",
+        "vertex-connection", "connection-identity-propagation", "connection-may-call-vertex", "bert-artifacts",
+        "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
     }
     assert set(run.statements()) == {"bert-create-remote-model", "bert-sample-embeddings"}
     assert not any(d.name.startswith(("nnlm", "swivel")) for d in run.declared.values())

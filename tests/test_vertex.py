@@ -220,3 +220,53 @@ def test_moving_to_another_endpoint_replaces_the_deployment() -> None:
     props = v.deployment_props("m")
     diff = provider.diff("id", {**props, "deployed_model_id": "1"}, {**props, "endpoint": f"{PARENT}/endpoints/2"})
     assert diff.replaces == ["endpoint"]
+
+
+# --- read: drift seen by pulumi refresh ------------------------------------------------------
+
+
+def test_read_of_an_unchanged_model_and_deployment_changes_nothing() -> None:
+    v = Vertex()
+    models, deployments = VertexModelProvider(v.clients), VertexDeploymentProvider(v.clients)
+    model = models.create(dict(MODEL_PROPS))
+    deployment = deployments.create(v.deployment_props(model.outs["model_name"]))
+    for provider, created, news in ((models, model, dict(MODEL_PROPS)), (deployments, deployment, v.deployment_props(model.outs["model_name"]))):
+        read = provider.read(created.id, dict(created.outs))
+        assert read.id == created.id and read.outs == created.outs
+        assert not provider.diff(read.id, read.outs, news).changes
+
+
+def test_a_vertex_model_deleted_by_hand_is_gone() -> None:
+    v = Vertex()
+    provider = VertexModelProvider(v.clients)
+    created = provider.create(dict(MODEL_PROPS))
+    v.models.models.clear()
+    read = provider.read(created.id, dict(created.outs))
+    assert read.id == "" and read.outs == {}
+
+
+def test_a_vertex_model_with_another_artifact_is_replaced() -> None:
+    v = Vertex()
+    provider = VertexModelProvider(v.clients)
+    created = provider.create(dict(MODEL_PROPS))
+    v.models.models[created.outs["model_name"]].artifact_uri = "gs://elsewhere/bert/"
+    read = provider.read(created.id, dict(created.outs))
+    assert read.outs["artifact_uri"] == "gs://elsewhere/bert/"
+    assert provider.diff(read.id, read.outs, dict(MODEL_PROPS)).replaces == ["artifact_uri"]
+
+
+def test_an_undeployed_model_is_gone_and_a_resized_one_is_updated() -> None:
+    v = Vertex()
+    provider = VertexDeploymentProvider(v.clients)
+    model = v.models.add(PARENT, display_name="bert", artifact_uri="gs://x", labels={})
+    created = provider.create(v.deployment_props(model))
+    only = v.endpoints.endpoints[ENDPOINT].deployed_models[0]
+    only.dedicated_resources.max_replica_count = 3  # scaled by hand in the console
+    read = provider.read(created.id, dict(created.outs))
+    assert read.outs["max_replica_count"] == 3
+    diff = provider.diff(read.id, read.outs, v.deployment_props(model))
+    assert diff.changes and diff.replaces == []
+    v.endpoints.endpoints[ENDPOINT].deployed_models.clear()  # undeployed by hand
+    assert provider.read(created.id, dict(created.outs)).id == ""
+    del v.endpoints.endpoints[ENDPOINT]  # the endpoint itself deleted
+    assert provider.read(created.id, dict(created.outs)).id == ""
