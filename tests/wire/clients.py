@@ -20,3 +20,25 @@ def bigquery_factory(url: str) -> Callable[[str, str], Any]:
         )
 
     return make
+
+
+def vertex_factory(address: str) -> Callable[[str], Any]:
+    """What infra.vertex_ops.make_clients makes, over a plaintext channel to `address` (as for an emulator)."""
+
+    def make(_region: str) -> Any:
+        import grpc
+        from google.cloud import aiplatform_v1
+        from google.cloud.aiplatform_v1.services.endpoint_service.transports import EndpointServiceGrpcTransport
+        from google.cloud.aiplatform_v1.services.model_service.transports import ModelServiceGrpcTransport
+
+        from infra import vertex_ops
+
+        return vertex_ops.Clients(
+            models=aiplatform_v1.ModelServiceClient(transport=ModelServiceGrpcTransport(channel=grpc.insecure_channel(address))),
+            endpoints=aiplatform_v1.EndpointServiceClient(transport=EndpointServiceGrpcTransport(channel=grpc.insecure_channel(address))),
+            sleep=sleeps.append,
+        )
+
+    sleeps: list[float] = []
+    make.sleeps = sleeps  # type: ignore[attr-defined]
+    return make
