@@ -10,6 +10,7 @@ import pytest
 from infra import retry, vertex_ops
 from infra.vertex_resources import VertexDeploymentProvider, VertexModelProvider
 from tests.wire.clients import vertex_factory
+from tests.wire.dropping_proxy import DroppingProxy
 from tests.wire.vertex_server import VertexServer
 
 PARENT = "projects/my-proj/locations/us-central1"
@@ -36,8 +37,8 @@ def vertex() -> Iterator[VertexServer]:
 
 
 class Wired:
-    def __init__(self, server: VertexServer) -> None:
-        self.factory = vertex_factory(server.address)
+    def __init__(self, server: VertexServer, address: str | None = None, real_sleep_cap: float = 0.0) -> None:
+        self.factory = vertex_factory(address or server.address, real_sleep_cap)
         self.models = VertexModelProvider(self.factory)
         self.deployments = VertexDeploymentProvider(self.factory)
 
@@ -142,3 +143,18 @@ def test_read_sees_what_was_changed_by_hand(vertex: VertexServer) -> None:
     del vertex.models[model.outs["model_name"]]  # deleted in the console
     gone = wired.models.read(model.id, dict(model.outs))
     assert gone.id == "" and gone.outs == {}
+
+
+def test_a_dropped_connection_is_asked_again(vertex: VertexServer) -> None:
+    proxy = DroppingProxy(vertex.address)
+    try:
+        wired = Wired(vertex, address=proxy.address, real_sleep_cap=2.0)  # the channel reconnects in real time
+        wired.models.create(dict(MODEL_PROPS))  # the channel is up
+        model = next(iter(vertex.models))
+        proxy.drop_next()
+        created = wired.deployments.create(wired.deployment_props(model))
+        assert proxy.dropped == 1
+        assert [d.id for d in vertex.endpoints[ENDPOINT].deployed_models] == [created.outs["deployed_model_id"]]
+        assert wired.sleeps == [retry.TRANSIENT.initial]
+    finally:
+        proxy.stop()

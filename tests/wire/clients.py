@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,12 @@ def bigquery_factory(url: str) -> Callable[[str, str], Any]:
     return make
 
 
-def vertex_factory(address: str) -> Callable[[str], Any]:
-    """What infra.vertex_ops.make_clients makes, over a plaintext channel to `address` (as for an emulator)."""
+def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str], Any]:
+    """What infra.vertex_ops.make_clients makes, over a plaintext channel to `address` (as for an emulator).
+
+    Our backoff's sleeps are recorded; with `real_sleep_cap` they also pass for real (at most that
+    long), for faults whose recovery takes real time, such as a gRPC channel reconnecting.
+    """
 
     def make(_region: str) -> Any:
         import grpc
@@ -36,8 +41,12 @@ def vertex_factory(address: str) -> Callable[[str], Any]:
         return vertex_ops.Clients(
             models=aiplatform_v1.ModelServiceClient(transport=ModelServiceGrpcTransport(channel=grpc.insecure_channel(address))),
             endpoints=aiplatform_v1.EndpointServiceClient(transport=EndpointServiceGrpcTransport(channel=grpc.insecure_channel(address))),
-            sleep=sleeps.append,
+            sleep=sleep,
         )
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(min(seconds, real_sleep_cap))
 
     sleeps: list[float] = []
     make.sleeps = sleeps  # type: ignore[attr-defined]
