@@ -62,7 +62,7 @@ def _message(exc: BaseException) -> str:
     return getattr(exc, "message", None) or str(exc)
 
 
-def _unversioned(model_name: str) -> str:
+def unversioned(model_name: str) -> str:
     return model_name.split("@", 1)[0]
 
 
@@ -84,7 +84,7 @@ def upload_or_adopt(
     )
     for model in existing:
         if model.artifact_uri.rstrip("/") == artifact_uri.rstrip("/"):
-            return _unversioned(model.name)
+            return unversioned(model.name)
     request = {
         "parent": parent,
         "model": {
@@ -99,7 +99,7 @@ def upload_or_adopt(
         f"uploading {artifact_uri} to the Model Registry",
         lambda: clients.models.upload_model(request=request).result(timeout=UPLOAD_TIMEOUT),
     )
-    return _unversioned(result.model)
+    return unversioned(result.model)
 
 
 def find_model(clients: Clients, model_name: str) -> Any | None:
@@ -143,7 +143,7 @@ def _deployed(clients: Clients, endpoint: str) -> list[Any]:
 def _matches(deployed: Any, spec: DeploySpec) -> bool:
     resources = deployed.dedicated_resources
     return (
-        _unversioned(deployed.model) == spec.model_name
+        unversioned(deployed.model) == spec.model_name
         and resources.machine_spec.machine_type == spec.machine_type
         and resources.min_replica_count == spec.min_replica_count
         and resources.max_replica_count == spec.max_replica_count
@@ -185,10 +185,6 @@ def find_deployment(clients: Clients, endpoint: str, deployed_id: str) -> Any | 
     return next((d for d in deployed if d.id == deployed_id), None)
 
 
-def unversioned(model_name: str) -> str:
-    return _unversioned(model_name)
-
-
 def redeploy(clients: Clients, endpoint: str, old_id: str, spec: DeploySpec) -> str:
     """Deploys `spec` with all traffic first, then undeploys `old_id`: no gap in serving."""
     new_id = deploy_or_adopt(clients, endpoint, spec)
@@ -213,7 +209,7 @@ def undeploy_model_everywhere_on(clients: Clients, endpoint: str, model_name: st
     itself: a deployment with no traffic has no traffic-split entry), so the endpoint
     and the model can then be deleted."""
     try:
-        ids = [d.id for d in _deployed(clients, endpoint) if _unversioned(d.model) == model_name]
+        ids = [d.id for d in _deployed(clients, endpoint) if unversioned(d.model) == model_name]
     except gexc.NotFound:
         return  # the endpoint is gone, and its deployments with it
     if known_id and known_id not in ids:
