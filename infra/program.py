@@ -6,11 +6,12 @@ from typing import Any
 
 import pulumi
 
-from infra import config, sql
-from infra.bert_serving import BertServing
-from infra.foundation import Foundation
-from infra.imported_model import ImportedModel
-from infra.samples import SamplePredictions
+from infra import config
+from infra.bigquery import sql
+from infra.steps.bert_serving import BertServing
+from infra.steps.foundation import Foundation
+from infra.steps.imported_model import ImportedModel
+from infra.steps.samples import SamplePredictions
 from model_build import BuildError, BuiltModel, ensure_built
 from model_build.check import INPUT_NAME
 

@@ -351,8 +351,8 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
     result = subprocess.run([sys.executable, "-c", _PROVIDER_HOST], input=json.dumps(blobs), cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "nnlm-create-model": "infra.sql_statement.BigQueryStatementProvider",
-        "bert-registry-model": "infra.vertex_resources.VertexModelProvider",
-        "bert-deployment": "infra.vertex_resources.VertexDeploymentProvider",
+        "nnlm-create-model": "infra.bigquery.statement.BigQueryStatementProvider",
+        "bert-registry-model": "infra.vertex.resources.VertexModelProvider",
+        "bert-deployment": "infra.vertex.resources.VertexDeploymentProvider",
         "tf": False,
     }

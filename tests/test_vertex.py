@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from google.api_core import exceptions as gexc
 
-from infra import retry, vertex_ops
-from infra.vertex_resources import VertexDeploymentProvider, VertexModelProvider
+from infra import retry
+from infra.vertex import ops as vertex_ops
+from infra.vertex.resources import VertexDeploymentProvider, VertexModelProvider
 from tests.fakes import FakeEndpointService, FakeModelService
 
 PARENT = "projects/my-proj/locations/us-central1"

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra import bigquery_jobs, retry
-from infra.sql_statement import BigQueryStatementProvider, statement_id
+from infra import retry
+from infra.bigquery import jobs as bigquery_jobs
+from infra.bigquery.statement import BigQueryStatementProvider, statement_id
 from tests.wire.bigquery_server import DROPPED, BigQueryServer, http_error
 from tests.wire.clients import bigquery_factory
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from infra import retry, vertex_ops
-from infra.vertex_resources import VertexDeploymentProvider, VertexModelProvider
+from infra import retry
+from infra.vertex import ops as vertex_ops
+from infra.vertex.resources import VertexDeploymentProvider, VertexModelProvider
 from tests.wire.clients import vertex_factory
 from tests.wire.dropping_proxy import DroppingProxy
 from tests.wire.vertex_server import VertexServer

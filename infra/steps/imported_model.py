@@ -5,11 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import sql
-from infra.artifacts import ModelArtifact
+from infra.bigquery import sql
+from infra.bigquery.statement import SqlStatement
 from infra.config import Settings
 from infra.naming import model_id
-from infra.sql_statement import SqlStatement
+from infra.steps.artifacts import ModelArtifact
 from model_build import BuiltModel
 
 

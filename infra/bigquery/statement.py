@@ -18,7 +18,7 @@ from typing import Any, Literal
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from infra import bigquery_jobs, sql
+from infra.bigquery import jobs, sql
 
 COMPONENT_TYPE = "bqml-text-embeddings:bigquery:SqlStatement"
 _COMPARED = ("project", "location", "sql", "drop_sql", "wait_for_iam", "triggers")
@@ -34,7 +34,7 @@ class BigQueryStatementProvider(ResourceProvider):
 
     def __init__(
         self,
-        client_factory: Callable[[str, str], Any] = bigquery_jobs.make_client,
+        client_factory: Callable[[str, str], Any] = jobs.make_client,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client_factory = client_factory
@@ -42,7 +42,7 @@ class BigQueryStatementProvider(ResourceProvider):
 
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         client = self._client_factory(props["project"], props["location"])
-        job_id = bigquery_jobs.execute(
+        job_id = jobs.execute(
             client, props["sql"], props["location"], wait_for_iam=bool(props.get("wait_for_iam")), sleep=self._sleep
         )
         return {**props, "job_id": job_id, "sql_sha256": hashlib.sha256(props["sql"].encode()).hexdigest()}
@@ -52,11 +52,11 @@ class BigQueryStatementProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = self._client_factory(props["project"], props["location"])
-        found = bigquery_jobs.find(client, props["target_kind"], props["target"])
+        found = jobs.find(client, props["target_kind"], props["target"])
         if found is None:
             return ReadResult("", {})  # gone: the engine drops it from the state
         outs = {key: value for key, value in props.items() if key != "drift"}
-        drift = bigquery_jobs.mismatch(found, props.get("expect") or {})
+        drift = jobs.mismatch(found, props.get("expect") or {})
         return ReadResult(id_, {**outs, "drift": drift} if drift else outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -74,7 +74,7 @@ class BigQueryStatementProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         client = self._client_factory(props["project"], props["location"])
-        bigquery_jobs.drop(client, props["drop_sql"], props["location"])
+        jobs.drop(client, props["drop_sql"], props["location"])
 
 
 class _Statement(pulumi.dynamic.Resource):

@@ -12,9 +12,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from infra import vertex_ops
+from infra.vertex import ops
 
-ClientsFactory = Callable[[str], vertex_ops.Clients]
+ClientsFactory = Callable[[str], ops.Clients]
 
 
 def _changed(olds: dict[str, Any], news: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -26,11 +26,11 @@ class VertexModelProvider(ResourceProvider):
 
     _KEYS = ("project", "region", "display_name", "artifact_uri", "serving_image", "labels")
 
-    def __init__(self, clients: ClientsFactory = vertex_ops.make_clients) -> None:
+    def __init__(self, clients: ClientsFactory = ops.make_clients) -> None:
         self._clients = clients
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        name = vertex_ops.upload_or_adopt(
+        name = ops.upload_or_adopt(
             self._clients(props["region"]),
             f"projects/{props['project']}/locations/{props['region']}",
             props["display_name"],
@@ -41,10 +41,10 @@ class VertexModelProvider(ResourceProvider):
         return CreateResult(name, {**props, "model_name": name})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        model = vertex_ops.find_model(self._clients(props["region"]), props["model_name"])
+        model = ops.find_model(self._clients(props["region"]), props["model_name"])
         if model is None:
             return ReadResult("", {})  # deleted by hand: the next `pulumi up` uploads it again
-        ours = vertex_ops.same_artifact(model.artifact_uri, props["artifact_uri"])
+        ours = ops.same_artifact(model.artifact_uri, props["artifact_uri"])
         return ReadResult(id_, {**props, "artifact_uri": props["artifact_uri"] if ours else model.artifact_uri})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -56,7 +56,7 @@ class VertexModelProvider(ResourceProvider):
         return UpdateResult({**news, "model_name": olds["model_name"]})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        vertex_ops.delete_model(self._clients(props["region"]), props["model_name"])
+        ops.delete_model(self._clients(props["region"]), props["model_name"])
 
 
 class VertexDeploymentProvider(ResourceProvider):
@@ -65,12 +65,12 @@ class VertexDeploymentProvider(ResourceProvider):
     _REPLACING = ("project", "region", "endpoint")
     _UPDATING = ("model_name", "display_name", "machine_type", "min_replica_count", "max_replica_count")
 
-    def __init__(self, clients: ClientsFactory = vertex_ops.make_clients) -> None:
+    def __init__(self, clients: ClientsFactory = ops.make_clients) -> None:
         self._clients = clients
 
     @staticmethod
-    def _spec(props: dict[str, Any]) -> vertex_ops.DeploySpec:
-        return vertex_ops.DeploySpec(
+    def _spec(props: dict[str, Any]) -> ops.DeploySpec:
+        return ops.DeploySpec(
             model_name=props["model_name"],
             display_name=props["display_name"],
             machine_type=props["machine_type"],
@@ -79,11 +79,11 @@ class VertexDeploymentProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        deployed_id = vertex_ops.deploy_or_adopt(self._clients(props["region"]), props["endpoint"], self._spec(props))
+        deployed_id = ops.deploy_or_adopt(self._clients(props["region"]), props["endpoint"], self._spec(props))
         return CreateResult(f"{props['endpoint']}/deployedModels/{deployed_id}", {**props, "deployed_model_id": deployed_id})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        deployed = vertex_ops.find_deployment(self._clients(props["region"]), props["endpoint"], props["deployed_model_id"])
+        deployed = ops.find_deployment(self._clients(props["region"]), props["endpoint"], props["deployed_model_id"])
         if deployed is None:
             return ReadResult("", {})  # undeployed by hand: the next `pulumi up` deploys again
         resources = deployed.dedicated_resources
@@ -91,7 +91,7 @@ class VertexDeploymentProvider(ResourceProvider):
             id_,
             {
                 **props,
-                "model_name": vertex_ops.unversioned(deployed.model),
+                "model_name": ops.unversioned(deployed.model),
                 "machine_type": resources.machine_spec.machine_type,
                 "min_replica_count": resources.min_replica_count,
                 "max_replica_count": resources.max_replica_count,
@@ -104,13 +104,13 @@ class VertexDeploymentProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        deployed_id = vertex_ops.redeploy(
+        deployed_id = ops.redeploy(
             self._clients(news["region"]), news["endpoint"], olds["deployed_model_id"], self._spec(news)
         )
         return UpdateResult({**news, "deployed_model_id": deployed_id})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        vertex_ops.undeploy_model_everywhere_on(
+        ops.undeploy_model_everywhere_on(
             self._clients(props["region"]), props["endpoint"], props["model_name"], props.get("deployed_model_id")
         )
 

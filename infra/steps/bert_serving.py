@@ -6,12 +6,13 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumiverse_time as pulumi_time
 
-from infra import sql, vertex_ops
-from infra.artifacts import ModelArtifact
+from infra.bigquery import sql
+from infra.bigquery.statement import SqlStatement
 from infra.config import Settings
 from infra.naming import LABELS, connection_id, endpoint_numeric_id, model_id, owner_label
-from infra.sql_statement import SqlStatement
-from infra.vertex_resources import VertexDeployment, VertexModel
+from infra.steps.artifacts import ModelArtifact
+from infra.vertex import ops as vertex_ops
+from infra.vertex.resources import VertexDeployment, VertexModel
 from model_build import BuiltModel
 from model_build.check import INPUT_NAME
 

@@ -6,10 +6,10 @@ from typing import Protocol
 
 import pulumi
 
-from infra import sql
+from infra.bigquery import sql
+from infra.bigquery.statement import SqlStatement
 from infra.config import Settings
 from infra.naming import sample_table_id
-from infra.sql_statement import SqlStatement
 from model_build.check import INPUT_NAME as INPUT_COLUMN
 
 

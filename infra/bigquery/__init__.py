@@ -1,0 +1,1 @@
+"""Running BigQuery statements: the statement resource, the jobs under it, the SQL templates."""

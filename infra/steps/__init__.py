@@ -1,0 +1,1 @@
+"""One component per tutorial step: what the stack creates."""
