@@ -18,11 +18,21 @@ from model_build import catalog
 NAMESPACE = "bqml-text-embeddings"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_SAMPLE_ROWS = 1_000_000
+IMDB_REVIEWS = "bigquery-public-data.imdb.reviews"
+# IMDB has 12,500 reviews per label and split; ML.EVALUATE needs a few per class to mean anything.
+MAX_EVALUATION_ROWS = 25_000
+MIN_EVALUATION_ROWS = 20
+
+# Google's managed embedding models need no build: a remote model over Vertex AI's endpoint.
+MANAGED_MODELS = ("textembedding",)
+MODEL_CHOICES = (*catalog.MODELS, *MANAGED_MODELS)
 
 DEFAULT_MODELS = ("nnlm", "swivel")
 DEFAULT_SAMPLES = {"rows": 500, "table": "bigquery-public-data.imdb.reviews", "column": "review"}
 # servingImage None: the prebuilt TF 2.15 CPU image from the registry nearest gcp:region.
 DEFAULT_BERT = {"machineType": "n1-standard-2", "minReplicas": 1, "maxReplicas": 1, "servingImage": None}
+DEFAULT_TEXT_EMBEDDING = {"endpoint": "text-embedding-005"}
+DEFAULT_EVALUATION = {"rows": 1000}
 DEFAULTS: dict[str, Any] = {
     "region": "us-central1",
     "location": "US",
@@ -32,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "buildDir": ".build",
     "samplePredictions": DEFAULT_SAMPLES,
     "bert": DEFAULT_BERT,
+    "textEmbedding": DEFAULT_TEXT_EMBEDDING,
+    "evaluation": DEFAULT_EVALUATION,
 }
 
 # Google's documented forms. Project: 6-30 of [a-z0-9-], starting with a
@@ -42,6 +54,8 @@ TABLE_RE = re.compile(r"^[A-Za-z0-9_-]{1,1024}$")
 COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
 REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+# A Vertex AI publisher model id: text-embedding-005, gemini-embedding-001, textembedding-gecko@003.
+ENDPOINT_NAME_RE = re.compile(r"^[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?$")
 IMAGE_RE = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
 
 
@@ -69,6 +83,24 @@ class BertSettings:
 
 
 @dataclass(frozen=True)
+class TextEmbeddingSettings:
+    endpoint: str  # a Vertex AI managed embedding model, e.g. text-embedding-005
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    rows: int  # labelled reviews embedded per split (train, test), half of each label
+
+    @property
+    def enabled(self) -> bool:
+        return self.rows > 0
+
+    @property
+    def per_class(self) -> int:
+        return self.rows // 2
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -79,6 +111,8 @@ class Settings:
     build_dir: Path
     samples: SampleSettings
     bert: BertSettings
+    text_embedding: TextEmbeddingSettings
+    evaluation: EvaluationSettings
 
     def sources_for(self, model: str) -> dict[str, str]:
         keys = catalog.get(model).source_keys()
@@ -87,6 +121,16 @@ class Settings:
     @property
     def with_bert(self) -> bool:
         return "bert" in self.models
+
+    @property
+    def built_models(self) -> tuple[str, ...]:
+        """The chosen models that come from a SavedModel we build."""
+        return tuple(m for m in self.models if m in catalog.MODELS)
+
+    @property
+    def with_connection(self) -> bool:
+        """A remote model (BERT's endpoint, a managed model) needs the Cloud resource connection."""
+        return "bert" in self.models or "textembedding" in self.models
 
 
 def _key(name: str) -> str:
@@ -134,12 +178,12 @@ def parse(raw: Mapping[str, Any]) -> Settings:
 
     models = get("models")
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
-        fail("models", f"{models!r}: give a non-empty list drawn from {list(catalog.MODELS)}")
+        fail("models", f"{models!r}: give a non-empty list drawn from {list(MODEL_CHOICES)}")
         models = []
     else:
-        unknown = [m for m in models if m not in catalog.MODELS]
+        unknown = [m for m in models if m not in MODEL_CHOICES]
         if unknown:
-            fail("models", f"unknown model(s) {unknown}: choose from {list(catalog.MODELS)}")
+            fail("models", f"unknown model(s) {unknown}: choose from {list(MODEL_CHOICES)}")
         if len(set(models)) != len(models):
             fail("models", f"{models!r} names a model twice")
 
@@ -160,6 +204,8 @@ def parse(raw: Mapping[str, Any]) -> Settings:
 
     samples = _samples(get("samplePredictions"), location, fail)
     bert = _bert(get("bert"), region if isinstance(region, str) else "", fail)
+    text_embedding = _text_embedding(get("textEmbedding"), fail)
+    evaluation = _evaluation(get("evaluation"), location, fail)
 
     region_ok = isinstance(region, str) and REGION_RE.match(region)
     if "bert" in models and location and region_ok and not locations.endpoint_region_allowed(location, region):
@@ -181,6 +227,8 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         build_dir=(PROJECT_ROOT / build_dir).resolve(),
         samples=samples,
         bert=bert,
+        text_embedding=text_embedding,
+        evaluation=evaluation,
     )
 
 
@@ -237,6 +285,39 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     return BertSettings(machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, serving_image=image)
 
 
+def _text_embedding(value: Any, fail: Any) -> TextEmbeddingSettings:
+    merged = _object(value, "textEmbedding", DEFAULT_TEXT_EMBEDDING, fail) or dict(DEFAULT_TEXT_EMBEDDING)
+    endpoint = merged["endpoint"]
+    if not isinstance(endpoint, str) or not ENDPOINT_NAME_RE.match(endpoint):
+        fail(
+            "textEmbedding.endpoint",
+            f"{endpoint!r}: give a Vertex AI embedding model id such as text-embedding-005 or gemini-embedding-001",
+        )
+        endpoint = DEFAULT_TEXT_EMBEDDING["endpoint"]
+    return TextEmbeddingSettings(endpoint=endpoint)
+
+
+def _evaluation(value: Any, location: str | None, fail: Any) -> EvaluationSettings:
+    merged = _object(value, "evaluation", DEFAULT_EVALUATION, fail) or dict(DEFAULT_EVALUATION)
+    raw_rows = merged["rows"]
+    rows = _as_int(raw_rows)
+    if rows is None or not (rows == 0 or MIN_EVALUATION_ROWS <= rows <= MAX_EVALUATION_ROWS) or rows % 2:
+        fail(
+            "evaluation.rows",
+            f"{raw_rows!r}: give 0 (off) or an even number from {MIN_EVALUATION_ROWS} to {MAX_EVALUATION_ROWS:,} "
+            "(reviews per split, half positive, half negative)",
+        )
+        return EvaluationSettings(rows=0)
+    source_location = locations.KNOWN_TABLE_LOCATIONS[IMDB_REVIEWS.rsplit(".", 1)[0]]
+    if rows and location and location != source_location:
+        fail(
+            "evaluation.rows",
+            f"the evaluation reads {IMDB_REVIEWS}, which is in {source_location}, and a {location} dataset cannot: "
+            f"set evaluation.rows to 0, or location to {source_location}",
+        )
+    return EvaluationSettings(rows=rows)
+
+
 def from_pulumi() -> Settings:
     """Reads the stack's config (the only place that touches pulumi.Config)."""
     import pulumi
@@ -245,7 +326,7 @@ def from_pulumi() -> Settings:
     raw: dict[str, Any] = {"project": gcp.get("project"), "region": gcp.get("region")}
     for name in ("location", "dataset", "buildDir"):
         raw[name] = ours.get(name)
-    for name in ("models", "modelSources", "samplePredictions", "bert"):
+    for name in ("models", "modelSources", "samplePredictions", "bert", "textEmbedding", "evaluation"):
         try:
             raw[name] = ours.get_object(name)
         except Exception:  # noqa: BLE001 - pulumi raises a bare error for bad JSON

@@ -10,11 +10,39 @@ LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
 
 
 def model_id(settings: Settings, model: str) -> str:
-    return f"{settings.project}.{settings.dataset}.{model}_model"
+    return _in_dataset(settings, f"{model}_model")
 
 
 def sample_table_id(settings: Settings, model: str) -> str:
-    return f"{settings.project}.{settings.dataset}.{model}_sample_embeddings"
+    return _in_dataset(settings, f"{model}_sample_embeddings")
+
+
+def _in_dataset(settings: Settings, name: str) -> str:
+    return f"{settings.project}.{settings.dataset}.{name}"
+
+
+def evaluation_reviews_table(settings: Settings) -> str:
+    return _in_dataset(settings, "evaluation_reviews")
+
+
+def evaluation_embeddings_table(settings: Settings, model: str) -> str:
+    return _in_dataset(settings, f"{model}_evaluation_embeddings")
+
+
+def sentiment_model_id(settings: Settings, model: str) -> str:
+    return _in_dataset(settings, f"{model}_sentiment_model")
+
+
+def model_quality_table(settings: Settings, model: str) -> str:
+    return _in_dataset(settings, f"{model}_quality")
+
+
+def embedding_quality_table(settings: Settings) -> str:
+    return _in_dataset(settings, "embedding_quality")
+
+
+def search_function_id(settings: Settings, model: str) -> str:
+    return _in_dataset(settings, f"search_{model}")
 
 
 def artifact_prefix(model: str, digest: str) -> str:

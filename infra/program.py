@@ -8,17 +8,23 @@ import pulumi
 
 from infra import config
 from infra.bigquery import sql
+from infra.bigquery.embedding import Purpose
 from infra.steps.bert_serving import BertServing
+from infra.steps.evaluation import EmbeddingQuality
 from infra.steps.foundation import Foundation
 from infra.steps.imported_model import ImportedModel
-from infra.steps.samples import SamplePredictions
+from infra.steps.managed_embedding import ManagedEmbedding
+from infra.steps.samples import SamplePredictions, ServedModel, sample_rows
+from infra.steps.search import SemanticSearch
+from infra.steps.vertex_connection import VertexConnection
 from model_build import BuildError, BuiltModel, ensure_built
-from model_build.check import INPUT_NAME
+
+PASTE_ROWS = 10  # rows the ready-to-paste queries embed
 
 
 def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
-    """Every chosen model, built and checked (a cached build costs a JSON read)."""
-    return {model: ensure_built(model, settings.sources_for(model), settings.build_dir) for model in settings.models}
+    """Every chosen model that has a SavedModel, built and checked (a cached build costs a JSON read)."""
+    return {model: ensure_built(model, settings.sources_for(model), settings.build_dir) for model in settings.built_models}
 
 
 def configure() -> tuple[config.Settings, dict[str, BuiltModel]]:
@@ -40,33 +46,41 @@ def run() -> dict[str, Any]:
 
 def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
     base = Foundation("tutorial", settings)
-    served: dict[str, ImportedModel | BertServing] = {}
+    connection = VertexConnection("vertex", settings, base.services) if settings.with_connection else None
+    served: dict[str, ServedModel] = {}
     bert = None
-    for model, build in built.items():
+    for model in settings.models:
         if model == "bert":
-            served[model] = bert = BertServing("bert", settings, build, base.dataset, base.services)
+            assert connection is not None
+            served[model] = bert = BertServing("bert", settings, built[model], base.dataset, connection, base.services)
+        elif model == "textembedding":
+            assert connection is not None
+            served[model] = ManagedEmbedding(model, settings, base.dataset, connection, base.services)
         else:
-            served[model] = ImportedModel(model, settings, build, base.bucket, base.dataset)
-    models = {model: component.model_id for model, component in served.items()}
+            served[model] = ImportedModel(model, settings, built[model], base.bucket, base.dataset)
 
-    samples = settings.samples
     p = settings.project
     outputs: dict[str, Any] = {
         "dataset": f"{p}.{settings.dataset}",
         "bucket": base.bucket.name,
-        "models": models,
+        "models": {model: component.model_id for model, component in served.items()},
     }
-    if samples.enabled:
-        outputs["sampleTables"] = {
-            model: SamplePredictions(f"{model}-samples", settings, model, component).table_id
-            for model, component in served.items()
-        }
+    if settings.samples.enabled:
+        samples = {model: SamplePredictions(f"{model}-samples", settings, model, component) for model, component in served.items()}
+        outputs["sampleTables"] = {model: s.table_id for model, s in samples.items()}
+        searches = {model: SemanticSearch(model, settings, served[model], s) for model, s in samples.items()}
+        outputs["searchQueries"] = {model: search.query for model, search in searches.items()}
+        outputs["searchFunctions"] = {model: search.function_id for model, search in searches.items()}
     outputs["predictQueries"] = {
-        model: sql.render(
-            "predict_query", model=model_id, column=samples.column, input_column=INPUT_NAME, source_table=samples.table
-        )
-        for model, model_id in models.items()
+        model: sql.render("embedding_query", embeddings=component.embedder.embed(sample_rows(settings, PASTE_ROWS), Purpose.DOCUMENT))
+        for model, component in served.items()
     }
+    if settings.evaluation.enabled:
+        quality = EmbeddingQuality("embedding-quality", settings, served, base.dataset)
+        outputs["embeddingQualityTable"] = quality.table_id
+        outputs["embeddingQuality"] = quality.figures
+    if connection is not None:
+        outputs["connection"] = connection.reference
     links = {
         "dataset": f"https://console.cloud.google.com/bigquery?project={p}&ws=!1m4!1m3!3m2!1s{p}!2s{settings.dataset}",
         "bucket": pulumi.Output.concat("https://console.cloud.google.com/storage/browser/", base.bucket.name, f"?project={p}"),

@@ -66,6 +66,22 @@ def base_config(built: dict, hub_sources: dict, shared_build_dir: Path) -> dict:
     return {"gcp:project": PROJECT, "modelSources": sources, "buildDir": str(shared_build_dir)}
 
 
+@pytest.fixture(scope="session")
+def runs(base_config: dict) -> dict:
+    """The program under mocks in the configurations the program tests compare."""
+    from tests.pulumi_harness import run_program
+
+    return {
+        "default": run_program(base_config),
+        "all": run_program({**base_config, "models": ["nnlm", "swivel", "bert"]}),
+        "bert": run_program({**base_config, "models": ["bert"]}),
+        "no_samples": run_program({**base_config, "samplePredictions": {"rows": 0}}),
+        "four": run_program({**base_config, "models": ["nnlm", "swivel", "bert", "textembedding"]}),
+        "managed": run_program({**base_config, "models": ["textembedding"], "textEmbedding": {"endpoint": "gemini-embedding-001"}}),
+        "no_evaluation": run_program({**base_config, "evaluation": {"rows": 0}}),
+    }
+
+
 def run_python(code: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Runs code in a fresh interpreter at the project root."""
     from tests.fakehub import fresh_env

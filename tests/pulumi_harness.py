@@ -19,6 +19,13 @@ from pulumi.runtime import rpc
 ROOT = Path(__file__).resolve().parent.parent
 DYNAMIC = "pulumi-python:dynamic:Resource"
 FAKE_SERVICE_ACCOUNT = "bqcx-123456-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
+# What a statement with a report query reads back (embedding_quality's rows).
+REPORT_ROWS = (
+    {"model": "nnlm", "dims": 50, "rows": 1000, "failed_rows": 0, "accuracy": 0.81, "precision": 0.8, "recall": 0.83,
+     "f1_score": 0.815, "roc_auc": 0.89, "log_loss": 0.42, "measured_at": "2026-11-25T09:00:00+00:00"},
+    {"model": "swivel", "dims": 20, "rows": 1000, "failed_rows": 0, "accuracy": 0.74, "precision": 0.73, "recall": 0.76,
+     "f1_score": 0.745, "roc_auc": 0.81, "log_loss": 0.53, "measured_at": "2026-11-25T09:00:00+00:00"},
+)
 
 
 @dataclass
@@ -45,6 +52,8 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs["model_name"] = f"projects/{args.inputs['project']}/locations/{args.inputs['region']}/models/4242"
         if args.typ == DYNAMIC and "machine_type" in args.inputs:
             outputs["deployed_model_id"] = "777"
+        if args.typ == DYNAMIC and args.inputs.get("report_sql"):
+            outputs["report"] = [dict(row) for row in REPORT_ROWS]
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:

@@ -29,6 +29,19 @@ def test_defaults_with_only_the_project_set() -> None:
         max_replicas=1,
         serving_image="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest",
     )
+    assert settings.text_embedding == config.TextEmbeddingSettings(endpoint="text-embedding-005")
+    assert settings.evaluation == config.EvaluationSettings(rows=1000)
+    assert settings.evaluation.per_class == 500 and settings.evaluation.enabled
+    assert settings.built_models == ("nnlm", "swivel") and not settings.with_connection
+
+
+def test_the_managed_model_needs_the_connection_but_no_build() -> None:
+    settings = parse({"project": "my-proj-123", "models": ["textembedding", "nnlm"], "textEmbedding": {"endpoint": "gemini-embedding-001"}})
+    assert settings.models == ("textembedding", "nnlm")
+    assert settings.built_models == ("nnlm",)
+    assert settings.with_connection and not settings.with_bert
+    assert settings.text_embedding.endpoint == "gemini-embedding-001"
+    assert parse({"project": "my-proj-123", "evaluation": {"rows": "0"}}).evaluation.enabled is False
 
 
 def test_pulumi_yaml_documents_the_same_defaults() -> None:
@@ -41,7 +54,7 @@ def test_pulumi_yaml_documents_the_same_defaults() -> None:
         entry = declared[f"bqml-text-embeddings:{key}"]
         assert entry["default"] == config.DEFAULTS[key], key
         assert entry["description"]
-    for key in ("modelSources", "samplePredictions", "bert"):
+    for key in ("modelSources", "samplePredictions", "bert", "textEmbedding", "evaluation"):
         value = declared[f"bqml-text-embeddings:{key}"]["value"]
         assert value == {k: v for k, v in config.DEFAULTS[key].items() if v is not None}, key
 
@@ -51,6 +64,7 @@ def test_partial_objects_keep_the_other_defaults_and_locations_normalise() -> No
         "project": "my-proj-123",
         "location": "eu",
         "samplePredictions": {"rows": 0},
+        "evaluation": {"rows": 0},
         "bert": {"maxReplicas": 3},
         "models": ["bert"],
         "region": "europe-west4",
@@ -65,8 +79,8 @@ def test_partial_objects_keep_the_other_defaults_and_locations_normalise() -> No
 BAD = [
     ({"project": None}, "gcp:project: required; set it with `pulumi config set gcp:project MY_PROJECT`"),
     ({"project": "My_Project"}, "gcp:project: 'My_Project' is not a Google Cloud project id"),
-    ({"models": []}, "bqml-text-embeddings:models: []: give a non-empty list drawn from ['nnlm', 'swivel', 'bert']"),
-    ({"models": ["nnlm", "elmo"]}, "bqml-text-embeddings:models: unknown model(s) ['elmo']: choose from ['nnlm', 'swivel', 'bert']"),
+    ({"models": []}, "bqml-text-embeddings:models: []: give a non-empty list drawn from ['nnlm', 'swivel', 'bert', 'textembedding']"),
+    ({"models": ["nnlm", "elmo"]}, "bqml-text-embeddings:models: unknown model(s) ['elmo']: choose from ['nnlm', 'swivel', 'bert', 'textembedding']"),
     ({"models": "nnlm"}, "bqml-text-embeddings:models: 'nnlm': give a non-empty list"),
     ({"models": ["nnlm", "nnlm"]}, "bqml-text-embeddings:models: ['nnlm', 'nnlm'] names a model twice"),
     ({"dataset": "tf-models"}, "bqml-text-embeddings:dataset: 'tf-models' is not a BigQuery dataset id"),
@@ -84,16 +98,25 @@ BAD = [
     ({"samplePredictions": {"column": "review; DROP TABLE x"}}, "bqml-text-embeddings:samplePredictions.column: 'review; DROP TABLE x' is not a plain column name"),
     ({"samplePredictions": {"limit": 5}}, "bqml-text-embeddings:samplePredictions: unknown key(s) ['limit']: allowed are ['rows', 'table', 'column']"),
     ({"samplePredictions": "500"}, "bqml-text-embeddings:samplePredictions: '500': give an object with keys ['rows', 'table', 'column']"),
-    ({"location": "EU"}, "bqml-text-embeddings:samplePredictions.table: bigquery-public-data.imdb.reviews is in US and a query in a EU dataset cannot read it"),
+    ({"location": "EU", "evaluation": {"rows": 0}}, "bqml-text-embeddings:samplePredictions.table: bigquery-public-data.imdb.reviews is in US and a query in a EU dataset cannot read it"),
     ({"bert": {"minReplicas": 0}}, "bqml-text-embeddings:bert.minReplicas: 0: give a whole number of at least 1"),
     ({"bert": {"minReplicas": 3, "maxReplicas": 2}}, "bqml-text-embeddings:bert.maxReplicas: 2 is below bert.minReplicas (3)"),
     ({"bert": {"machineType": ""}}, "bqml-text-embeddings:bert.machineType: '': give a Compute Engine machine type"),
     ({"bert": {"servingImage": "not an image"}}, "bqml-text-embeddings:bert.servingImage: 'not an image' is not a container image URI"),
+    ({"evaluation": {"rows": 999}}, "bqml-text-embeddings:evaluation.rows: 999: give 0 (off) or an even number from 20 to 25,000"),
+    ({"evaluation": {"rows": 10}}, "bqml-text-embeddings:evaluation.rows: 10: give 0 (off) or an even number from 20"),
+    ({"evaluation": {"rows": 30000}}, "bqml-text-embeddings:evaluation.rows: 30000: give 0 (off) or an even number"),
+    ({"evaluation": {"rows": "all"}}, "bqml-text-embeddings:evaluation.rows: 'all': give 0 (off)"),
+    ({"evaluation": {"split": "test"}}, "bqml-text-embeddings:evaluation: unknown key(s) ['split']: allowed are ['rows']"),
+    ({"location": "EU", "samplePredictions": {"rows": 0}}, "bqml-text-embeddings:evaluation.rows: the evaluation reads bigquery-public-data.imdb.reviews, which is in US, and a EU dataset cannot: set evaluation.rows to 0, or location to US"),
+    ({"textEmbedding": {"endpoint": "text-embedding-005'); DROP MODEL x; --"}}, "bqml-text-embeddings:textEmbedding.endpoint: \"text-embedding-005'); DROP MODEL x; --\": give a Vertex AI embedding model id"),
+    ({"textEmbedding": {"endpoint": "https://example.com/x"}}, "bqml-text-embeddings:textEmbedding.endpoint: 'https://example.com/x': give a Vertex AI embedding model id"),
+    ({"textEmbedding": {"model": "x"}}, "bqml-text-embeddings:textEmbedding: unknown key(s) ['model']: allowed are ['endpoint']"),
     ({"modelSources": {"glove": "/x"}}, "bqml-text-embeddings:modelSources: unknown source 'glove'"),
     ({"modelSources": {"nnlm": ""}}, "bqml-text-embeddings:modelSources: nnlm: give a TF Hub URL, a gs:// path or a local SavedModel directory"),
     ({"models": ["bert"], "region": "europe-west4"}, "gcp:region: a BigQuery remote model in a US dataset cannot use a Vertex AI endpoint in europe-west4"),
-    ({"models": ["bert"], "location": "EU", "region": "europe-west2", "samplePredictions": {"rows": 0}}, "cannot use a Vertex AI endpoint in europe-west2"),
-    ({"models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast1", "samplePredictions": {"rows": 0}}, "choose one of ['asia-northeast3']"),
+    ({"models": ["bert"], "location": "EU", "region": "europe-west2", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}}, "cannot use a Vertex AI endpoint in europe-west2"),
+    ({"models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}}, "choose one of ['asia-northeast3']"),
 ]
 
 
@@ -121,7 +144,7 @@ def test_several_bad_values_are_reported_together() -> None:
 
 def test_bert_regions_that_fit_the_dataset_location() -> None:
     assert parse({"project": "my-proj-123", "models": ["bert"], "region": "us-east4"}).region == "us-east4"
-    eu = parse({"project": "my-proj-123", "models": ["bert"], "location": "EU", "region": "europe-west4", "samplePredictions": {"rows": 0}})
+    eu = parse({"project": "my-proj-123", "models": ["bert"], "location": "EU", "region": "europe-west4", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}})
     assert eu.location == "EU"
-    single = parse({"project": "my-proj-123", "models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast3", "samplePredictions": {"rows": 0}})
+    single = parse({"project": "my-proj-123", "models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast3", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}})
     assert single.bert.serving_image.startswith("asia-docker.pkg.dev/")

@@ -9,21 +9,19 @@ from pathlib import Path
 
 import pulumi
 import pytest
-import sqlglot
 from sqlglot import exp
 
+from tests.bigquery_sql import parse as _parse
+from tests.bigquery_sql import table_name as _table_name
 from tests.conftest import PROJECT, ROOT, run_python
 from tests.pulumi_harness import DYNAMIC, FAKE_SERVICE_ACCOUNT, ProgramRun, run_program
 
 
-@pytest.fixture(scope="module")
-def runs(base_config: dict) -> dict[str, ProgramRun]:
-    return {
-        "default": run_program(base_config),
-        "all": run_program({**base_config, "models": ["nnlm", "swivel", "bert"]}),
-        "bert": run_program({**base_config, "models": ["bert"]}),
-        "no_samples": run_program({**base_config, "samplePredictions": {"rows": 0}}),
-    }
+def _per_model(models: tuple[str, ...], *steps: str) -> set[str]:
+    return {f"{m}-{step}" for m in models for step in steps}
+
+
+EVALUATION = ("evaluation-embeddings", "sentiment-classifier", "quality")
 
 
 def _names(run: ProgramRun, type_: str) -> set[str]:
@@ -41,8 +39,12 @@ def test_default_config_declares_the_bigquery_half_only(runs: dict, built: dict)
     assert _names(run, "gcp:storage/bucket:Bucket") == {"models"}
     objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel") for p in _files(built[m])}
     assert _names(run, "gcp:storage/bucketObject:BucketObject") == objects
-    assert set(run.statements()) == {"nnlm-create-model", "swivel-create-model", "nnlm-sample-embeddings", "swivel-sample-embeddings"}
-    assert len(run.of_type(DYNAMIC)) == 4
+    models = ("nnlm", "swivel")
+    assert set(run.statements()) == _per_model(models, "create-model", "sample-embeddings", "search-function", *EVALUATION) | {
+        "evaluation-reviews",
+        "embedding-quality",
+    }
+    assert len(run.of_type(DYNAMIC)) == len(run.statements())
     for absent in ("gcp:bigquery/connection:Connection", "gcp:projects/iAMMember:IAMMember", "gcp:vertex/aiEndpoint:AiEndpoint"):
         assert run.of_type(absent) == []
     assert {t for t in (d.type for d in run.declared.values()) if t.startswith("bqml-text-embeddings:")} == {
@@ -51,6 +53,9 @@ def test_default_config_declares_the_bigquery_half_only(runs: dict, built: dict)
         "bqml-text-embeddings:storage:ModelArtifact",
         "bqml-text-embeddings:bigquery:SqlStatement",
         "bqml-text-embeddings:bigquery:SamplePredictions",
+        "bqml-text-embeddings:bigquery:SemanticSearch",
+        "bqml-text-embeddings:bigquery:EmbeddingQuality",
+        "bqml-text-embeddings:bigquery:ModelEvaluation",
     }
 
 
@@ -85,15 +90,6 @@ def test_objects_sit_under_a_prefix_that_changes_with_the_bytes(runs: dict, buil
             assert Path(obj["source"].path) == built[model].path / item["path"]
 
 
-def _parse(sql: str) -> exp.Expression:
-    (statement,) = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
-    return statement
-
-
-def _table_name(node: exp.Table) -> str:
-    return ".".join(part.name for part in node.parts)
-
-
 def test_create_model_sql_imports_the_uploaded_prefix_after_every_object(runs: dict, built: dict) -> None:
     run = runs["default"]
     for model in ("nnlm", "swivel"):
@@ -118,13 +114,16 @@ def test_create_model_sql_imports_the_uploaded_prefix_after_every_object(runs: d
         assert statement.inputs["expect"] == {"modelUri": options["model_path"]}
 
 
-def test_sample_sql_predicts_500_reviews_with_its_model_after_it(runs: dict) -> None:
+def test_sample_sql_predicts_500_reviews_with_its_model_after_it(runs: dict, built: dict) -> None:
     run = runs["default"]
     for model in ("nnlm", "swivel"):
         sample = run.statements()[f"{model}-sample-embeddings"]
         tree = _parse(sample.inputs["sql"])
         assert isinstance(tree, exp.Create) and tree.args["kind"] == "TABLE" and tree.args["replace"]
         assert _table_name(tree.this) == f"{PROJECT}.tf_models_tutorial.{model}_sample_embeddings"
+        outer = tree.expression
+        assert [e.alias_or_name for e in outer.expressions[:2]] == ["content", "embedding"]
+        assert outer.expressions[1].this.name == built[model].output_name  # the signature's output, renamed
         predict = tree.find(exp.Predict)
         assert predict is not None
         assert _table_name(predict.this) == f"{PROJECT}.tf_models_tutorial.{model}_model"
@@ -215,10 +214,10 @@ def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dic
     objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel", "bert") for p in _files(built[m])}
     assert _custom_names(runs["all"]) == objects | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
-        "nnlm-create-model", "swivel-create-model", "nnlm-sample-embeddings", "swivel-sample-embeddings",
-        "vertex-connection", "connection-identity-propagation", "connection-may-call-vertex", "bert-artifacts",
-        "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
-    }
+        "nnlm-create-model", "swivel-create-model", "vertex-connection", "connection-identity-propagation",
+        "connection-may-call-vertex", "bert-artifacts", "bert-registry-model", "bert-endpoint", "bert-deployment",
+        "bert-create-remote-model", "evaluation-reviews", "embedding-quality",
+    } | _per_model(("nnlm", "swivel", "bert"), "sample-embeddings", "search-function", *EVALUATION)
 
 
 def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
@@ -227,16 +226,25 @@ def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
         "vertex-connection", "connection-identity-propagation", "connection-may-call-vertex", "bert-artifacts",
         "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
+        "bert-search-function", "evaluation-reviews", "embedding-quality", *_per_model(("bert",), *EVALUATION),
     }
-    assert set(run.statements()) == {"bert-create-remote-model", "bert-sample-embeddings"}
+    assert set(run.statements()) == {"bert-create-remote-model", "evaluation-reviews", "embedding-quality"} | _per_model(
+        ("bert",), "sample-embeddings", "search-function", *EVALUATION
+    )
     assert not any(d.name.startswith(("nnlm", "swivel")) for d in run.declared.values())
     assert run.outputs["models"] == {"bert": f"{PROJECT}.tf_models_tutorial.bert_model"}
 
 
 def test_samples_off_declares_no_sample_tables(runs: dict) -> None:
     run = runs["no_samples"]
-    assert set(run.statements()) == {"nnlm-create-model", "swivel-create-model"}
-    assert "sampleTables" not in run.outputs
+    assert set(run.statements()) == _per_model(("nnlm", "swivel"), "create-model", *EVALUATION) | {"evaluation-reviews", "embedding-quality"}
+    assert {"sampleTables", "searchQueries", "searchFunctions"}.isdisjoint(run.outputs)
+
+
+def test_evaluation_off_declares_no_evaluation(runs: dict) -> None:
+    run = runs["no_evaluation"]
+    assert set(run.statements()) == _per_model(("nnlm", "swivel"), "create-model", "sample-embeddings", "search-function")
+    assert {"embeddingQuality", "embeddingQualityTable"}.isdisjoint(run.outputs)
 
 
 def test_outputs_name_everything_a_user_needs(runs: dict) -> None:

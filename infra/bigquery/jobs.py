@@ -12,6 +12,7 @@ remote model's grant that IAM has not propagated yet.
 
 from __future__ import annotations
 
+import decimal
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -92,12 +93,34 @@ def drop(client: Any, sql: str, location: str) -> None:
 
 
 def find(client: Any, kind: str, object_id: str) -> dict[str, Any] | None:
-    """The REST resource of a MODEL or TABLE, or None if it does not exist."""
-    get = client.get_model if kind == "MODEL" else client.get_table
+    """The REST resource of a MODEL, TABLE or TABLE FUNCTION, or None if it does not exist."""
+    get = {"MODEL": client.get_model, "TABLE": client.get_table, "TABLE FUNCTION": client.get_routine}[kind]
     try:
         return get(object_id, retry=_request_retry()).to_api_repr()
     except gexc.NotFound:
         return None
+
+
+def rows(client: Any, sql: str, location: str) -> list[dict[str, Any]]:
+    """A query's rows as JSON-ready dicts (timestamps as ISO 8601), for stack outputs."""
+    from google.cloud import bigquery
+
+    request_retry = _request_retry()
+    try:
+        job = client.query(sql, job_config=bigquery.QueryJobConfig(use_legacy_sql=False), location=location, retry=request_retry)
+        return [{key: _plain(value) for key, value in row.items()} for row in job.result(retry=request_retry)]
+    except gexc.RetryError as exc:
+        raise StatementError(f"BigQuery still failing after retries: {_message(exc.cause or exc)}\n--- query ---\n{sql}") from exc
+    except gexc.GoogleAPICallError as exc:
+        raise StatementError(f"BigQuery rejected the query: {_message(exc)}\n--- query ---\n{sql}") from exc
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
 
 
 def mismatch(resource: Mapping[str, Any], expect: Mapping[str, str]) -> str | None:

@@ -21,7 +21,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvide
 from infra.bigquery import jobs, sql
 
 COMPONENT_TYPE = "bqml-text-embeddings:bigquery:SqlStatement"
-_COMPARED = ("project", "location", "sql", "drop_sql", "wait_for_iam", "triggers")
+_COMPARED = ("project", "location", "sql", "drop_sql", "wait_for_iam", "triggers", "report_sql")
+_DROP_TEMPLATES = {"MODEL": "drop_model", "TABLE": "drop_table", "TABLE FUNCTION": "drop_table_function"}
 _REPLACING = ("project", "location", "drop_sql")
 
 
@@ -45,7 +46,15 @@ class BigQueryStatementProvider(ResourceProvider):
         job_id = jobs.execute(
             client, props["sql"], props["location"], wait_for_iam=bool(props.get("wait_for_iam")), sleep=self._sleep
         )
-        return {**props, "job_id": job_id, "sql_sha256": hashlib.sha256(props["sql"].encode()).hexdigest()}
+        outs = {**props, "job_id": job_id, "sql_sha256": hashlib.sha256(props["sql"].encode()).hexdigest()}
+        return self._reported(client, outs)
+
+    @staticmethod
+    def _reported(client: Any, outs: dict[str, Any]) -> dict[str, Any]:
+        """With a `report_sql`, its rows as the `report` output: what the statement made, read back."""
+        if not outs.get("report_sql"):
+            return outs
+        return {**outs, "report": jobs.rows(client, outs["report_sql"], outs["location"])}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(statement_id(props["drop_sql"]), self._run(props))
@@ -55,7 +64,7 @@ class BigQueryStatementProvider(ResourceProvider):
         found = jobs.find(client, props["target_kind"], props["target"])
         if found is None:
             return ReadResult("", {})  # gone: the engine drops it from the state
-        outs = {key: value for key, value in props.items() if key != "drift"}
+        outs = self._reported(client, {key: value for key, value in props.items() if key != "drift"})
         drift = jobs.mismatch(found, props.get("expect") or {})
         return ReadResult(id_, {**outs, "drift": drift} if drift else outs)
 
@@ -80,17 +89,20 @@ class BigQueryStatementProvider(ResourceProvider):
 class _Statement(pulumi.dynamic.Resource):
     job_id: pulumi.Output[str]
     sql: pulumi.Output[str]
+    report: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(self, name: str, provider: ResourceProvider, props: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
-        super().__init__(provider, name, {**props, "job_id": None, "sql_sha256": None}, opts)
+        super().__init__(provider, name, {**props, "job_id": None, "sql_sha256": None, "report": None}, opts)
 
 
 class SqlStatement(pulumi.ComponentResource):
-    """One statement that makes a MODEL or TABLE, e.g. CREATE OR REPLACE MODEL ..., dropped on delete.
+    """One statement that makes a MODEL, TABLE or TABLE FUNCTION, dropped on delete.
 
     `expect` says what a read should find in the made model (`modelUri`,
     `endpoint`); `triggers` are values whose change re-runs an unchanged
-    statement (a sample table must be rebuilt when the model it reads is replaced).
+    statement (a sample table must be rebuilt when the model it reads is
+    replaced); `report_sql` is a query whose rows become the `report` output
+    after every run and refresh.
     """
 
     def __init__(
@@ -99,17 +111,18 @@ class SqlStatement(pulumi.ComponentResource):
         project: str,
         location: str,
         sql_text: pulumi.Input[str],
-        makes: tuple[Literal["MODEL", "TABLE"], str],
+        makes: tuple[Literal["MODEL", "TABLE", "TABLE FUNCTION"], str],
         expect: pulumi.Input[Mapping[str, str]] | None = None,
         wait_for_iam: bool = False,
         triggers: Sequence[pulumi.Input[str]] = (),
+        report_sql: str | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         provider: ResourceProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
         kind, target = makes
-        drop_template = "drop_model" if kind == "MODEL" else "drop_table"
+        target_key = {"MODEL": "model", "TABLE": "table", "TABLE FUNCTION": "function"}[kind]
         self.statement = _Statement(
             name,
             provider or BigQueryStatementProvider(),
@@ -117,15 +130,18 @@ class SqlStatement(pulumi.ComponentResource):
                 "project": project,
                 "location": location,
                 "sql": sql_text,
-                "drop_sql": sql.render(drop_template, **{kind.lower(): target}),
+                "drop_sql": sql.render(_DROP_TEMPLATES[kind], **{target_key: target}),
                 "target_kind": kind,
                 "target": target,
                 "expect": expect or {},
                 "wait_for_iam": wait_for_iam,
                 "triggers": list(triggers),
+                "report_sql": report_sql,
             },
             # On the statement itself: a component's depends_on does not order its children.
             pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
         self.sql = self.statement.sql
+        self.job_id = self.statement.job_id
+        self.report = self.statement.report
         self.register_outputs({"sql": self.sql})

@@ -13,7 +13,7 @@ class Foundation(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("bqml-text-embeddings:index:Foundation", name, None, opts)
         apis = ["bigquery.googleapis.com", "storage.googleapis.com"]
-        if settings.with_bert:
+        if settings.with_connection:
             apis += ["bigqueryconnection.googleapis.com", "aiplatform.googleapis.com"]
         # Never disabled on destroy: other work in the project may use them.
         self.services = {
@@ -33,7 +33,7 @@ class Foundation(pulumi.ComponentResource):
             project=settings.project,
             dataset_id=settings.dataset,
             location=settings.location,
-            description="Text-embedding models (NNLM, SWIVEL, BERT) and sample embeddings, made by bqml-text-embeddings.",
+            description="Text-embedding models, their sample embeddings and quality, made by bqml-text-embeddings.",
             labels=LABELS,
             delete_contents_on_destroy=True,
             opts=after_apis,

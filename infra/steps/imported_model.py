@@ -6,6 +6,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.bigquery import sql
+from infra.bigquery.embedding import Embedder, imported
 from infra.bigquery.statement import SqlStatement
 from infra.config import Settings
 from infra.naming import model_id
@@ -25,6 +26,7 @@ class ImportedModel(pulumi.ComponentResource):
     ) -> None:
         super().__init__("bqml-text-embeddings:bigquery:ImportedModel", name, None, opts)
         self.model_id = model_id(settings, built.model)
+        self.embedder: Embedder = imported(self.model_id, built.output_name)
         self.artifact = ModelArtifact(f"{built.model}-savedmodel", built, bucket, pulumi.ResourceOptions(parent=self))
         model_path = self.artifact.uri.apply(lambda uri: f"{uri}*")
         self.statement = SqlStatement(

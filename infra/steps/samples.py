@@ -1,4 +1,4 @@
-"""Tutorial step 5: sample embeddings with ML.PREDICT, kept as a table per model."""
+"""Tutorial step 5: sample embeddings, kept as a table per model with the same leading columns."""
 
 from __future__ import annotations
 
@@ -7,18 +7,24 @@ from typing import Protocol
 import pulumi
 
 from infra.bigquery import sql
+from infra.bigquery.embedding import Embedder, Purpose
 from infra.bigquery.statement import SqlStatement
 from infra.config import Settings
 from infra.naming import sample_table_id
-from model_build.check import INPUT_NAME as INPUT_COLUMN
 
 
 class ServedModel(Protocol):
-    """What sample predictions need of a model component (ImportedModel, BertServing)."""
+    """What the steps after a model need of it (ImportedModel, BertServing, ManagedEmbedding)."""
 
     model_id: str
+    embedder: Embedder
     statement: SqlStatement
     versions: list[pulumi.Output[str]]  # change whenever the model would answer differently
+
+
+def sample_rows(settings: Settings, rows: int) -> sql.Fragment:
+    samples = settings.samples
+    return sql.render("sample_rows", column=samples.column, source_table=samples.table, rows=rows)
 
 
 class SamplePredictions(pulumi.ComponentResource):
@@ -32,20 +38,13 @@ class SamplePredictions(pulumi.ComponentResource):
     ) -> None:
         super().__init__("bqml-text-embeddings:bigquery:SamplePredictions", name, None, opts)
         self.table_id = sample_table_id(settings, model)
-        samples = settings.samples
+        # The sample table is what semantic search searches: embedded as documents.
+        embeddings = served.embedder.embed(sample_rows(settings, settings.samples.rows), Purpose.DOCUMENT)
         self.statement = SqlStatement(
             f"{model}-sample-embeddings",
             project=settings.project,
             location=settings.location,
-            sql_text=sql.render(
-                "sample_embeddings",
-                table=self.table_id,
-                model=served.model_id,
-                column=samples.column,
-                input_column=INPUT_COLUMN,
-                source_table=samples.table,
-                rows=samples.rows,
-            ),
+            sql_text=sql.render("embeddings_table", table=self.table_id, embeddings=embeddings),
             makes=("TABLE", self.table_id),
             # A replaced model leaves this statement's text unchanged; re-run it all the same.
             triggers=served.versions,

@@ -1,0 +1,136 @@
+"""After the tutorial: every chosen model's embeddings measured on one task, side by side.
+
+Each model embeds the same labelled IMDB reviews; a LOGISTIC_REG classifier is
+trained on its training-split embeddings and ML.EVALUATE scores it on the test
+split. `embedding_quality` holds a row per model, read back into the stack
+output `embeddingQuality`. Every statement re-runs only when what it reads
+re-ran (its triggers), so an unchanged `pulumi up` measures nothing again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.bigquery import sql
+from infra.bigquery.embedding import Purpose
+from infra.bigquery.statement import SqlStatement
+from infra.config import IMDB_REVIEWS, Settings
+from infra.naming import (
+    embedding_quality_table,
+    evaluation_embeddings_table,
+    evaluation_reviews_table,
+    model_quality_table,
+    sentiment_model_id,
+)
+from infra.steps.samples import ServedModel
+
+
+class ModelEvaluation(pulumi.ComponentResource):
+    """One model: its embeddings of the reviews, its classifier, its row of figures."""
+
+    def __init__(
+        self,
+        model: str,
+        settings: Settings,
+        served: ServedModel,
+        reviews: SqlStatement,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("bqml-text-embeddings:bigquery:ModelEvaluation", f"{model}-evaluation", None, opts)
+        embeddings_id = evaluation_embeddings_table(settings, model)
+        classifier_id = sentiment_model_id(settings, model)
+        self.table_id = model_quality_table(settings, model)
+
+        def statement(name: str, text: str, makes: tuple, triggers: list, after: list) -> SqlStatement:
+            return SqlStatement(
+                f"{model}-{name}",
+                project=settings.project,
+                location=settings.location,
+                sql_text=text,
+                makes=makes,
+                triggers=triggers,
+                depends_on=after,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        rows = sql.render("evaluation_rows", reviews=evaluation_reviews_table(settings))
+        self.embeddings = statement(
+            "evaluation-embeddings",
+            sql.render("embeddings_table", table=embeddings_id, embeddings=served.embedder.embed(rows, Purpose.CLASSIFICATION)),
+            ("TABLE", embeddings_id),
+            [*served.versions, reviews.job_id],
+            [served.statement.statement, reviews.statement],
+        )
+        self.classifier = statement(
+            "sentiment-classifier",
+            sql.render("sentiment_classifier", model=classifier_id, embeddings=embeddings_id),
+            ("MODEL", classifier_id),
+            [self.embeddings.job_id],
+            [self.embeddings.statement],
+        )
+        self.quality = statement(
+            "quality",
+            sql.render(
+                "model_quality",
+                table=self.table_id,
+                name=model,
+                embeddings=embeddings_id,
+                rows=settings.evaluation.rows,
+                classifier=classifier_id,
+            ),
+            ("TABLE", self.table_id),
+            [self.classifier.job_id],
+            [self.classifier.statement, self.embeddings.statement],
+        )
+        self.register_outputs({"quality_table": self.table_id})
+
+
+class EmbeddingQuality(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        served: Mapping[str, ServedModel],
+        dataset: gcp.bigquery.Dataset,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("bqml-text-embeddings:bigquery:EmbeddingQuality", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        reviews_id = evaluation_reviews_table(settings)
+        self.reviews = SqlStatement(
+            "evaluation-reviews",
+            project=settings.project,
+            location=settings.location,
+            sql_text=sql.render(
+                "evaluation_reviews", table=reviews_id, source_table=IMDB_REVIEWS, per_class=settings.evaluation.per_class
+            ),
+            makes=("TABLE", reviews_id),
+            depends_on=[dataset],
+            opts=child,
+        )
+        self.models = {model: ModelEvaluation(model, settings, component, self.reviews, child) for model, component in served.items()}
+        self.table_id = embedding_quality_table(settings)
+        quality = list(self.models.values())
+        self.table = SqlStatement(
+            "embedding-quality",
+            project=settings.project,
+            location=settings.location,
+            sql_text=sql.render(
+                "embedding_quality",
+                table=self.table_id,
+                rows=sql.union_all(sql.render("quality_row", table=m.table_id) for m in quality),
+            ),
+            makes=("TABLE", self.table_id),
+            triggers=[m.quality.job_id for m in quality],
+            report_sql=sql.render("embedding_quality_report", table=self.table_id),
+            depends_on=[m.quality.statement for m in quality],
+            opts=child,
+        )
+        # {model: {dims, rows, accuracy, ...}}, as BigQuery has them after this `pulumi up`.
+        self.figures = self.table.report.apply(
+            lambda rows: {row["model"]: {k: v for k, v in row.items() if k != "model"} for row in rows or []}
+        )
+        self.register_outputs({"table_id": self.table_id})

@@ -1,0 +1,1 @@
+DROP TABLE FUNCTION IF EXISTS `${function}`;

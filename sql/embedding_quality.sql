@@ -1,0 +1,3 @@
+-- One row per model, side by side: what `pulumi stack output embeddingQuality` shows.
+CREATE OR REPLACE TABLE `${table}` AS
+${rows};

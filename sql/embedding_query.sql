@@ -1,0 +1,2 @@
+-- Embeddings of ten sample rows, ready to paste into the console.
+${embeddings}

@@ -1,0 +1,1 @@
+SELECT content, positive, split FROM `${reviews}`
