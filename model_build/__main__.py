@@ -1,4 +1,4 @@
-"""python -m model_build {list,build,check,predict}: the build step from the shell."""
+"""python -m model_build {list,build,check,predict,evaluate}: the build step from the shell."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 from model_build import cache, catalog, sources
 from model_build.api import DEFAULT_BUILD_DIR, ensure_built
@@ -68,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     common(predict)
     predict.set_defaults(run=_predict)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="measure models on labelled texts: a logistic regression on each one's embeddings"
+    )
+    evaluate.add_argument("targets", nargs="+", metavar="MODEL_OR_DIR", help="model names (built if needed) or SavedModel directories")
+    evaluate.add_argument("--input", required=True, help="a .csv or .jsonl file of labelled texts")
+    evaluate.add_argument("--text-column", required=True, metavar="C", help="the column holding the text")
+    evaluate.add_argument("--label-column", required=True, metavar="L", help="the column holding one of exactly two labels")
+    evaluate.add_argument(
+        "--split-column", metavar="S", help="a column of train/test; without it, a seeded, stratified half/half split"
+    )
+    evaluate.add_argument("--output", help="also write {MODEL: {metric: value}} as JSON here")
+    evaluate.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    common(evaluate)
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
@@ -145,29 +162,55 @@ def _predict(args: argparse.Namespace) -> int:
         raise BuildError("no texts to embed: give them as arguments, with --input, or on stdin")
     if args.batch_size < 1:
         raise BuildError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.target in catalog.MODELS:
-        spec = catalog.get(args.target)
-        model_dir = ensure_built(spec.name, _for_model(spec, _overrides(args.source)), args.build_dir).path
-    else:
-        model_dir = Path(args.target)
-        if not (model_dir / "saved_model.pb").is_file():
-            raise BuildError(f"{args.target} is neither a model ({', '.join(catalog.MODELS)}) nor a SavedModel directory")
+    model_dir = _model_dir(args.target, args)
     if args.output is None:
         predict.predict(model_dir, texts, sys.stdout, args.batch_size)
         return 0
-    target = Path(args.output)
+    count = _write_atomically(args.output, lambda out: predict.predict(model_dir, texts, out, args.batch_size))
+    print(json.dumps({"written": count, "output": args.output}), file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from model_build import evaluate
+
+    if args.batch_size < 1:
+        raise BuildError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.output is not None and not Path(args.output).parent.is_dir():
+        raise BuildError(f"--output {args.output}: directory {Path(args.output).parent} does not exist")
+    data = evaluate.load(args.input, args.text_column, args.label_column, args.split_column)
+    models = {target: _model_dir(target, args) for target in dict.fromkeys(args.targets)}
+    results = evaluate.evaluate(models, data, args.batch_size)
+    print(evaluate.format_table(results, data))
+    if args.output is not None:
+        _write_atomically(args.output, lambda out: out.write(json.dumps(results, indent=2) + "\n"))
+    return 0
+
+
+def _model_dir(target: str, args: argparse.Namespace) -> Path:
+    """A model name, built if needed, or a SavedModel directory."""
+    if target in catalog.MODELS:
+        spec = catalog.get(target)
+        return ensure_built(spec.name, _for_model(spec, _overrides(args.source)), args.build_dir).path
+    model_dir = Path(target)
+    if not (model_dir / "saved_model.pb").is_file():
+        raise BuildError(f"{target} is neither a model ({', '.join(catalog.MODELS)}) nor a SavedModel directory")
+    return model_dir
+
+
+def _write_atomically(path: str, write: Callable[[IO[str]], Any]) -> Any:
+    target = Path(path)
     if not target.parent.is_dir():
-        raise BuildError(f"--output {args.output}: directory {target.parent} does not exist")
+        raise BuildError(f"--output {path}: directory {target.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            count = predict.predict(model_dir, texts, out, args.batch_size)
+            result = write(out)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    print(json.dumps({"written": count, "output": str(target)}), file=sys.stderr)
-    return 0
+    return result
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,25 +38,47 @@ def read_texts(texts: list[str], input_path: str | None, column: str = INPUT_NAM
 
 
 def _parse(raw: str, name: str, kind: str, column: str) -> list[str]:
+    if kind in ("csv", "jsonl", "ndjson"):
+        return [record[column] for record in _records(raw, name, kind, {column: "--column"})]
+    return [line for line in raw.splitlines() if line.strip()]
+
+
+def read_records(input_path: str, columns: Mapping[str, str]) -> list[dict[str, str]]:
+    """Rows of a .csv or .jsonl file, each with the named string columns.
+
+    `columns` maps each column to the option that chose it, for the error message.
+    """
+    path = Path(input_path)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("csv", "jsonl", "ndjson"):
+        raise BuildError(f"{input_path}: give a .csv or .jsonl file")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError(f"cannot read input file {input_path}: {exc.strerror if isinstance(exc, OSError) else exc}") from exc
+    return _records(raw, input_path, kind, columns)
+
+
+def _records(raw: str, name: str, kind: str, columns: Mapping[str, str]) -> list[dict[str, str]]:
     if kind == "csv":
         reader = csv.DictReader(io.StringIO(raw))
-        if reader.fieldnames is None or column not in reader.fieldnames:
-            raise BuildError(f"{name}: no column {column!r} in the CSV header (choose one with --column)")
-        return [row[column] or "" for row in reader]
-    if kind in ("jsonl", "ndjson"):
-        out = []
-        for number, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise BuildError(f"{name}:{number}: not JSON ({exc})") from exc
+        missing = [c for c in columns if reader.fieldnames is None or c not in reader.fieldnames]
+        if missing:
+            raise BuildError(f"{name}: no column {missing[0]!r} in the CSV header (choose one with {columns[missing[0]]})")
+        return [{c: row[c] or "" for c in columns} for row in reader]
+    out = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise BuildError(f"{name}:{number}: not JSON ({exc})") from exc
+        for column, option in columns.items():
             if not isinstance(record, dict) or not isinstance(record.get(column), str):
-                raise BuildError(f"{name}:{number}: no string field {column!r}")
-            out.append(record[column])
-        return out
-    return [line for line in raw.splitlines() if line.strip()]
+                raise BuildError(f"{name}:{number}: no string field {column!r} (choose one with {option})")
+        out.append({c: record[c] for c in columns})
+    return out
 
 
 def batches(texts: list[str], size: int) -> Iterator[list[str]]:
@@ -83,8 +105,10 @@ def load_model(model_dir: Path) -> tuple[Any, str]:
     return loaded, output
 
 
-def predict(model_dir: Path, texts: list[str], out: IO[str], batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | None = None) -> int:
-    """Writes one JSON line per text; returns how many were written."""
+def embedded(
+    model_dir: Path, texts: list[str], batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | None = None, label: str = ""
+) -> Iterator[tuple[str, list[str], Any]]:
+    """(output name, batch of texts, their vectors) for each batch, with a progress bar on long inputs."""
     if batch_size < 1:
         raise BuildError(f"--batch-size must be at least 1, got {batch_size}")
     import tensorflow as tf
@@ -93,12 +117,17 @@ def predict(model_dir: Path, texts: list[str], out: IO[str], batch_size: int = D
     loaded, output = load_model(model_dir)
     serving = loaded.signatures[SIGNATURE]
     show = len(texts) > batch_size if progress is None else progress
-    written = 0
-    with tqdm(total=len(texts), unit="text", disable=not show, file=sys.stderr) as bar:
+    with tqdm(total=len(texts), unit="text", desc=label or None, disable=not show, file=sys.stderr) as bar:
         for batch in batches(texts, batch_size):
-            vectors = serving(**{INPUT_NAME: tf.constant(batch, dtype=tf.string)})[output].numpy()
-            for text, vector in zip(batch, vectors, strict=True):
-                out.write(json.dumps({INPUT_NAME: text, output: [float(v) for v in vector]}) + "\n")
-            written += len(batch)
+            yield output, batch, serving(**{INPUT_NAME: tf.constant(batch, dtype=tf.string)})[output].numpy()
             bar.update(len(batch))
+
+
+def predict(model_dir: Path, texts: list[str], out: IO[str], batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | None = None) -> int:
+    """Writes one JSON line per text; returns how many were written."""
+    written = 0
+    for output, batch, vectors in embedded(model_dir, texts, batch_size, progress):
+        for text, vector in zip(batch, vectors, strict=True):
+            out.write(json.dumps({INPUT_NAME: text, output: [float(v) for v in vector]}) + "\n")
+        written += len(batch)
     return written

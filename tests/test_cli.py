@@ -21,7 +21,7 @@ def _error_line(result) -> str:
     return lines[-1]
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["build"], ["check"], ["predict"]])
+@pytest.mark.parametrize("command", [[], ["list"], ["build"], ["check"], ["predict"], ["evaluate"]])
 def test_help_for_every_command(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0
