@@ -227,3 +227,96 @@ def test_a_read_through_a_transient_error_still_answers(bq: BigQueryServer) -> N
     bq.inject("models.get", http_error(503, "backendError", "Visibility check was unavailable"), DROPPED)
     assert provider.read(created.id, dict(created.outs)).outs == created.outs
     assert len(bq.called("models.get")) == 3
+
+
+# --- table functions and read-back reports (search and embedding_quality) -------------------
+
+FUNCTION = f"{PROJECT}.tf_models_tutorial.search_nnlm"
+FUNCTION_PROPS = {
+    **PROPS,
+    "sql": (
+        f"CREATE OR REPLACE TABLE FUNCTION `{FUNCTION}`(query_text STRING, k INT64) AS (\n"
+        "SELECT base.content, distance\nFROM VECTOR_SEARCH(\n"
+        f"  TABLE `{TABLE}`,\n  'embedding',\n"
+        f"  (SELECT content, text_embedding AS embedding FROM ML.PREDICT(MODEL `{MODEL}`, (SELECT query_text AS content))),\n"
+        "  'embedding',\n  top_k => k,\n  distance_type => 'COSINE')\n);"
+    ),
+    "drop_sql": f"DROP TABLE FUNCTION IF EXISTS `{FUNCTION}`;",
+    "target_kind": "TABLE FUNCTION",
+    "target": FUNCTION,
+    "expect": {},
+}
+QUALITY = f"{PROJECT}.tf_models_tutorial.embedding_quality"
+QUALITY_PROPS = {
+    **PROPS,
+    "sql": f"CREATE OR REPLACE TABLE `{QUALITY}` AS\nSELECT * FROM `{PROJECT}.tf_models_tutorial.nnlm_quality`;",
+    "drop_sql": f"DROP TABLE IF EXISTS `{QUALITY}`;",
+    "target_kind": "TABLE",
+    "target": QUALITY,
+    "expect": {},
+    "report_sql": f"SELECT * FROM `{QUALITY}` ORDER BY model",
+}
+QUALITY_FIELDS = [
+    {"name": "model", "type": "STRING", "mode": "NULLABLE"},
+    {"name": "dims", "type": "INTEGER", "mode": "NULLABLE"},
+    {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
+    {"name": "accuracy", "type": "FLOAT", "mode": "NULLABLE"},
+    {"name": "roc_auc", "type": "FLOAT", "mode": "NULLABLE"},
+    {"name": "measured_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
+]
+QUALITY_ROWS = [
+    {"model": "nnlm", "dims": 50, "rows": 1000, "accuracy": 0.812, "roc_auc": 0.889, "measured_at": "2026-11-25T09:00:00+00:00"},
+    {"model": "swivel", "dims": 20, "rows": 1000, "accuracy": 0.741, "roc_auc": 0.805, "measured_at": "2026-11-25T09:00:01+00:00"},
+]
+
+
+def test_a_table_function_is_made_read_and_dropped(bq: BigQueryServer) -> None:
+    wired = Wired(bq)
+    created = wired.provider.create(dict(FUNCTION_PROPS))
+    assert FUNCTION in bq.routines and bq.routines[FUNCTION]["routineType"] == "TABLE_VALUED_FUNCTION"
+    assert [a["name"] for a in bq.routines[FUNCTION]["arguments"]] == ["query_text", "k"]
+    unchanged = wired.provider.read(created.id, created.outs)
+    assert unchanged.id == created.id and unchanged.outs == created.outs
+    assert bq.called("routines.get")[-1]["params"]["routineId"] == "search_nnlm"
+    wired.provider.delete(created.id, created.outs)
+    assert bq.executed()[-1] == FUNCTION_PROPS["drop_sql"] and FUNCTION not in bq.routines
+
+
+def test_a_table_function_dropped_by_hand_is_gone(bq: BigQueryServer) -> None:
+    wired = Wired(bq)
+    created = wired.provider.create(dict(FUNCTION_PROPS))
+    bq.routines.pop(FUNCTION)
+    assert wired.provider.read(created.id, created.outs).id == ""
+
+
+def test_the_report_is_read_back_through_the_client_and_refreshed_on_read(bq: BigQueryServer) -> None:
+    wired = Wired(bq)
+    bq.give_rows(QUALITY, QUALITY_FIELDS, QUALITY_ROWS)
+    created = wired.provider.create(dict(QUALITY_PROPS))
+    # The statement, then the report query: rows decoded by the client (ints, floats, timestamps).
+    assert bq.executed() == [QUALITY_PROPS["sql"], QUALITY_PROPS["report_sql"]]
+    assert created.outs["report"] == QUALITY_ROWS
+    assert isinstance(created.outs["report"][0]["dims"], int) and isinstance(created.outs["report"][0]["accuracy"], float)
+    # A refresh reads the figures again, as BigQuery has them now.
+    bq.give_rows(QUALITY, QUALITY_FIELDS, QUALITY_ROWS[:1])
+    refreshed = wired.provider.read(created.id, created.outs)
+    assert refreshed.id == created.id and refreshed.outs["report"] == QUALITY_ROWS[:1]
+
+
+def test_a_report_through_a_rate_limit_still_answers(bq: BigQueryServer) -> None:
+    wired = Wired(bq)
+    bq.give_rows(QUALITY, QUALITY_FIELDS, QUALITY_ROWS)
+    created = wired.provider.create(dict(QUALITY_PROPS))
+    bq.inject("jobs.insert", http_error(429, "rateLimitExceeded", "Exceeded rate limits: too many api requests per user"))
+    assert wired.provider.read(created.id, created.outs).outs["report"] == QUALITY_ROWS
+    assert bq.faults_injected == 1
+
+
+def test_a_failed_report_query_is_an_error_naming_the_query(bq: BigQueryServer) -> None:
+    wired = Wired(bq)
+    created = wired.provider.create(dict(QUALITY_PROPS))
+    bq.tables.pop(QUALITY)
+    bq.add_dataset("tf_models_tutorial")
+    with pytest.raises(bigquery_jobs.StatementError, match=r"(?s)Not found: Table .*--- query ---\nSELECT \* FROM"):
+        bigquery_jobs.rows(bigquery_factory(bq.url)(PROJECT, "US"), QUALITY_PROPS["report_sql"], "US")
+    assert wired.provider.read(created.id, created.outs).id == ""  # gone wins over the report

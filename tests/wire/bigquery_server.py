@@ -1,12 +1,14 @@
 """A BigQuery REST server on 127.0.0.1 for google.cloud.bigquery.Client.
 
 It speaks what the project uses: jobs.insert, jobs.get and jobs.getQueryResults
-for statements, models.get and tables.get for reads. Every request is routed by
+for statements and queries, models.get, tables.get and routines.get for reads. Every request is routed by
 the discovery document's method paths and its body and query checked against
 the document's resources; a request the document does not allow is answered
 400 and recorded in `problems`. Statements are parsed with sqlglot's BigQuery
 dialect and executed against a small model of datasets, models and tables, so
-a DROP really drops and a read sees it.
+a DROP really drops and a read sees it. A SELECT answers with the rows a test
+gave a table (`give_rows`): the fake cannot compute ML.EVALUATE, it can serve
+its result in BigQuery's wire format for the real client to decode.
 
 Faults: `inject(method, fault, ...)` queues answers for the next calls of a
 method (an HTTP error with BigQuery's error reason, or a dropped connection);
@@ -16,6 +18,7 @@ errorResult, as BigQuery reports a statement it refused.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import logging
@@ -24,11 +27,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot
 from pytest_httpserver import HTTPServer, URIPattern
+from sqlglot import errors as sqlglot_errors
 from sqlglot import exp
 from werkzeug import Request, Response
 
+from tests.bigquery_sql import parse, table_name
 from tests.wire import discovery
 
 ROUTES = [
@@ -37,6 +41,7 @@ ROUTES = [
     ("jobs", "getQueryResults", "GET"),
     ("models", "get", "GET"),
     ("tables", "get", "GET"),
+    ("routines", "get", "GET"),
 ]
 _STATUS_OF_REASON = {
     "invalidQuery": 400,
@@ -95,6 +100,8 @@ class BigQueryServer:
         self.datasets: set[str] = set()
         self.models: dict[str, dict[str, Any]] = {}
         self.tables: dict[str, dict[str, Any]] = {}
+        self.routines: dict[str, dict[str, Any]] = {}
+        self.table_rows: dict[str, tuple[list[dict[str, str]], list[dict[str, Any]]]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.problems: list[str] = []
@@ -122,6 +129,10 @@ class BigQueryServer:
 
     def add_dataset(self, dataset: str) -> None:
         self.datasets.add(f"{self.project}.{dataset}")
+
+    def give_rows(self, table: str, fields: list[dict[str, str]], rows: list[dict[str, Any]]) -> None:
+        """What `SELECT * FROM table` answers: a schema (name, type) and rows by column name."""
+        self.table_rows[table] = (fields, rows)
 
     def inject(self, method: str, *faults: Fault) -> None:
         self._faults.setdefault(method, []).extend(faults)
@@ -206,12 +217,14 @@ class BigQueryServer:
                 raise _Refused(*self._job_failures.pop(0))
             if config.get("useLegacySql", True):
                 raise _Refused("invalidQuery", "Unrecognized DDL statement: legacy SQL does not support it; set useLegacySql to false")
-            self._execute(config["query"])
+            result = self._execute(config["query"])
+            if result is not None:
+                job["_result"] = result
         except _Refused as exc:
             error = {"reason": exc.reason, "message": exc.message, "location": "query"}
             job["status"] = {"state": "DONE", "errorResult": error, "errors": [error]}
         self.jobs[job_id] = job
-        return {**job, "status": {"state": "RUNNING"}}  # done at the first poll
+        return {**_public(job), "status": {"state": "RUNNING"}}  # done at the first poll
 
     def _job(self, params: dict[str, str]) -> dict[str, Any]:
         job = self.jobs.get(params["jobId"])
@@ -221,14 +234,21 @@ class BigQueryServer:
         return job
 
     def _jobs_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
-        return self._job(params)
+        return _public(self._job(params))
 
-    def _jobs_getQueryResults(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+    def _jobs_getQueryResults(self, params: dict[str, str], args: dict[str, str], _body: Any) -> dict[str, Any]:
         job = self._job(params)
         error = job["status"].get("errorResult")
         if error:  # getQueryResults reports a failed job as an HTTP error
             raise _Refused(error["reason"], error["message"])
-        return {"kind": "bigquery#getQueryResultsResponse", "jobReference": job["jobReference"], "jobComplete": True, "totalRows": "0", "schema": {"fields": []}}
+        answer = {"kind": "bigquery#getQueryResultsResponse", "jobReference": job["jobReference"], "jobComplete": True}
+        fields, rows = job.get("_result", ([], []))
+        if args.get("maxResults") == "0":  # the client's "is it done?" poll asks for no rows
+            rows = []
+        int64_timestamps = args.get("formatOptions.useInt64Timestamp", "").lower() == "true"
+        encoded = [{"f": [{"v": _wire_value(row.get(f["name"]), f["type"], int64_timestamps)} for f in fields]} for row in rows]
+        total = len(job.get("_result", ([], []))[1])
+        return {**answer, "totalRows": str(total), "schema": {"fields": fields}, **({"rows": encoded} if rows else {})}
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -238,6 +258,9 @@ class BigQueryServer:
     def _tables_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
         return self._lookup(self.tables, params, "tableId", "Table")
 
+    def _routines_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+        return self._lookup(self.routines, params, "routineId", "Routine")
+
     def _lookup(self, store: dict[str, dict[str, Any]], params: dict[str, str], key: str, kind: str) -> dict[str, Any]:
         full = f"{params['projectId']}.{params['datasetId']}.{params[key]}"
         if full not in store:
@@ -246,26 +269,50 @@ class BigQueryServer:
 
     # --- statements --------------------------------------------------------------------
 
-    def _execute(self, sql: str) -> None:
+    def _execute(self, sql: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]] | None:
         try:
-            (statement,) = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
-        except sqlglot.errors.ParseError as exc:
+            statement = parse(sql)
+        except (ValueError, sqlglot_errors.ParseError) as exc:
             raise _Refused("invalidQuery", f"Syntax error: {exc}") from None
-        if isinstance(statement, exp.Create) and statement.args.get("kind") in ("MODEL", "TABLE"):
+        kinds = ("MODEL", "TABLE", "TABLE FUNCTION")
+        if isinstance(statement, exp.Create) and statement.args.get("kind") in kinds:
             self._create(statement)
-        elif isinstance(statement, exp.Drop) and statement.args.get("kind") in ("MODEL", "TABLE"):
+        elif isinstance(statement, exp.Drop) and statement.args.get("kind") in kinds:
             self._drop(statement)
+        elif isinstance(statement, exp.Select) and statement.args.get("from_"):
+            source = table_name(statement.args["from_"].this)
+            self._dataset(*source.split(".")[:2])
+            if source not in self.tables:
+                raise _Refused("notFound", f"Not found: Table {source.replace('.', ':', 1)}")
+            return self.table_rows.get(source, ([], []))
         else:
-            raise _Refused("invalidQuery", f"this server runs CREATE/DROP MODEL/TABLE only, not: {sql}")
+            raise _Refused("invalidQuery", f"this server runs CREATE/DROP MODEL/TABLE/TABLE FUNCTION and SELECT ... FROM a table only, not: {sql}")
+        return None
 
     def _dataset(self, project: str, dataset: str) -> None:
         if f"{project}.{dataset}" not in self.datasets:
             raise _Refused("notFound", f"Not found: Dataset {project}:{dataset}")
 
     def _create(self, statement: exp.Create) -> None:
-        project, dataset, name = _ref(statement.this)
+        function = statement.args["kind"] == "TABLE FUNCTION"
+        project, dataset, name = _ref(statement.this.this if function else statement.this)
         self._dataset(project, dataset)
         full = f"{project}.{dataset}.{name}"
+        if function:
+            self.routines[full] = {
+                "etag": "routine-1",
+                "routineReference": {"projectId": project, "datasetId": dataset, "routineId": name},
+                "routineType": "TABLE_VALUED_FUNCTION",
+                "language": "SQL",
+                "arguments": [
+                    {"name": column.name, "dataType": {"typeKind": column.args["kind"].sql(dialect="bigquery")}}
+                    for column in statement.this.expressions
+                ],
+                "definitionBody": statement.expression.sql(dialect="bigquery"),
+                "creationTime": "1764000001000",
+                "lastModifiedTime": "1764000001000",
+            }
+            return
         if statement.args["kind"] == "TABLE":
             self.tables[full] = {
                 "kind": "bigquery#table",
@@ -291,6 +338,9 @@ class BigQueryServer:
         elif options.get("model_type", "").upper() == "TENSORFLOW":
             model["modelType"] = "TENSORFLOW"
             model["trainingRuns"] = [{"trainingOptions": {"modelUri": options["model_path"]}}]
+        elif options.get("model_type", "").upper() == "LOGISTIC_REG" and statement.expression is not None:
+            model["modelType"] = "LOGISTIC_REGRESSION"
+            model["trainingRuns"] = [{"trainingOptions": {"dataSplitMethod": options.get("data_split_method", "AUTO_SPLIT")}}]
         else:
             raise _Refused("invalidQuery", f"unsupported CREATE MODEL options {options}")
         self.models[full] = model
@@ -299,11 +349,25 @@ class BigQueryServer:
         (table,) = statement.args.get("tables", [statement.this])
         project, dataset, name = _ref(table)
         self._dataset(project, dataset)
-        store = self.models if statement.args["kind"] == "MODEL" else self.tables
+        store = {"MODEL": self.models, "TABLE": self.tables, "TABLE FUNCTION": self.routines}[statement.args["kind"]]
         full = f"{project}.{dataset}.{name}"
         if full not in store and not statement.args.get("exists"):
             raise _Refused("notFound", f"Not found: {statement.args['kind'].title()} {project}:{dataset}.{name}")
         store.pop(full, None)
+
+
+def _public(job: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in job.items() if not key.startswith("_")}
+
+
+def _wire_value(value: Any, type_: str, int64_timestamps: bool) -> Any:
+    """A cell as BigQuery's JSON carries it: strings, timestamps as seconds or microseconds since the epoch."""
+    if value is None:
+        return None
+    if type_ == "TIMESTAMP":
+        micros = int(datetime.datetime.fromisoformat(value).timestamp() * 1_000_000)
+        return str(micros) if int64_timestamps else f"{micros / 1_000_000:.6f}"
+    return str(value)
 
 
 class _AnyPath(URIPattern):
