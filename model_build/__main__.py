@@ -147,8 +147,9 @@ def _check(args: argparse.Namespace) -> int:
         dims = args.dims or (manifest.manifest["dims"] if manifest else None)
         if dims is None:
             raise BuildError("--dims is required to check a SavedModel directory that has no build manifest")
+        core = check.core_ops(args.build_dir)
         _, total, _ = cache.describe_files(model_dir)
-        verdicts = check.verdicts(check.inspect(model_dir), dims, total, check.core_ops())
+        verdicts = check.verdicts(check.inspect(model_dir), dims, total, core)
         own = args.serve_on or (manifest.manifest["target"] if manifest else Target.BIGQUERY.value)
     print(check.format_verdicts(verdicts, own))
     return 0 if verdicts[own]["ok"] else 1

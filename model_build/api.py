@@ -48,11 +48,12 @@ def ensure_built(
 def _build_and_check(spec: catalog.ModelSpec, handles: dict[str, str], key: str, tmp: Path) -> dict:
     from model_build import builder, check
 
+    core = check.core_ops(tmp.parent)  # first: before the build loads tensorflow_text
     model_dir = tmp / cache.MODEL_DIR
-    builder.build(spec, handles, model_dir)
+    saved = builder.build(spec, handles, model_dir)
     files, total_size, digest = cache.describe_files(model_dir)
-    inspection = check.inspect(model_dir)
-    verdicts = check.verdicts(inspection, spec.dims, total_size, check.core_ops())
+    inspection = check.inspect_proto(saved)
+    verdicts = check.verdicts(inspection, spec.dims, total_size, core)
     own = verdicts[spec.target.value]
     if spec.target is Target.BIGQUERY and not own["ok"]:
         raise BuildError(
@@ -71,7 +72,7 @@ def _build_and_check(spec: catalog.ModelSpec, handles: dict[str, str], key: str,
         "tensorflow_version": builder.tensorflow_version(),
         "signature": {"name": check.SIGNATURE, **_plain(inspection.signature)},
         "graph_producer": inspection.producer,
-        "non_core_ops": sorted(inspection.ops - check.core_ops()),
+        "non_core_ops": sorted(inspection.ops - core),
         "files": files,
         "total_size": total_size,
         "digest": digest,

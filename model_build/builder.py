@@ -1,9 +1,9 @@
 """Writes a SavedModel with bigquery-ml-utils' TextEmbeddingModelGenerator.
 
 The wrapping itself is the library's; this module adds what a reproducible,
-diagnosable build needs around it: it first loads and calls each source so
-a bad source is named, and afterwards it rewrites saved_model.pb in canonical
-form. TensorFlow orders a SavedModel's function library by Python hash
+diagnosable build needs around it: as the generator loads each source, it
+calls it on strings so a bad source is named, and afterwards it rewrites
+saved_model.pb in canonical form. TensorFlow orders a SavedModel's function library by Python hash
 order, which differs between processes; sorting it (and writing the proto
 deterministically) makes two builds of the same inputs byte-identical.
 """
@@ -27,38 +27,76 @@ def quiet_tensorflow() -> None:
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match", category=UserWarning)
 
 
-def build(spec: ModelSpec, handles: dict[str, str], out_dir: Path) -> None:
+def build(spec: ModelSpec, handles: dict[str, str], out_dir: Path) -> Any:
+    """Writes the SavedModel into `out_dir`; returns its canonical SavedModel proto."""
     quiet_tensorflow()
-    from bigquery_ml_utils.model_generator import TextEmbeddingModelGenerator
+    from bigquery_ml_utils.model_generator import TextEmbeddingModelGenerator, text_embedding_generator
 
-    _probe_sources(spec, handles)
+    probe = _SourceProbe(spec, handles)
     generator = TextEmbeddingModelGenerator(
         **{role.generator_arg: handles[role.key] for role in spec.sources}
     )
+    # The generator loads each source through this one function; serving it the
+    # module the probe loaded saves loading a source of hundreds of MB twice.
+    real_loader = text_embedding_generator._load_hub_model
+    text_embedding_generator._load_hub_model = probe.load
     try:
         generator.generate_text_embedding_model(spec.name, str(out_dir))
+    except BuildError:
+        raise
     except Exception as exc:
+        probe.finish()  # a bad source gets its own, clearer error
         raise BuildError(f"building {spec.name} from {_show_handles(handles)} failed: {_first_line(exc)}") from exc
-    canonicalize(out_dir)
+    finally:
+        text_embedding_generator._load_hub_model = real_loader
+    probe.finish()
+    return canonicalize(out_dir)
 
 
-def _probe_sources(spec: ModelSpec, handles: dict[str, str]) -> None:
-    """Loads each source and calls it on strings, naming the one that fails."""
-    import tensorflow as tf
+class _SourceProbe:
+    """Loads each source once and calls it on strings as it loads, naming the one that fails.
 
-    texts = tf.constant(_PROBE_TEXTS)
-    modules = {key: _load(key, handle) for key, handle in handles.items()}
-    if spec.name == "bert":
-        encoded = _call("bertPreprocess", handles, lambda: modules["bertPreprocess"](texts))
-        outputs = _call("bertEncoder", handles, lambda: modules["bertEncoder"](encoded))
-        if not isinstance(outputs, dict) or "pooled_output" not in outputs:
-            raise BuildError(
-                f"source bertEncoder: {handles['bertEncoder']} is not a BERT encoder: its outputs have no 'pooled_output'"
-            )
-        _expect_embedding("bertEncoder", handles, outputs["pooled_output"], spec.dims)
-    else:
-        (key,) = handles
-        _expect_embedding(key, handles, _call(key, handles, lambda: modules[key](texts)), spec.dims)
+    Should the generator ever load sources some other way, `finish` loads and
+    probes whatever it did not see, so no source goes unchecked.
+    """
+
+    def __init__(self, spec: ModelSpec, handles: dict[str, str]) -> None:
+        import tensorflow as tf
+
+        self.spec, self.handles = spec, handles
+        self.texts = tf.constant(_PROBE_TEXTS)
+        self.pending = list(handles)  # keys, in the order the generator loads them
+        self.encoded: Any = None
+
+    def load(self, handle: str) -> Any:
+        key = next((k for k in self.pending if self.handles[k] == handle), None)
+        if key is None:  # not one of ours: load it as the library would
+            return _load("source", handle)
+        self.pending.remove(key)
+        module = _load(key, handle)
+        self._probe(key, module)
+        return module
+
+    def finish(self) -> None:
+        for key in ("bertPreprocess", "bertEncoder") if self.spec.name == "bert" else tuple(self.pending):
+            if key in self.pending:
+                self.load(self.handles[key])
+
+    def _probe(self, key: str, module: Any) -> None:
+        handles, texts = self.handles, self.texts
+        if key == "bertPreprocess":
+            self.encoded = _call(key, handles, lambda: module(texts))
+        elif key == "bertEncoder":
+            if self.encoded is None:
+                self.load(handles["bertPreprocess"])
+            outputs = _call(key, handles, lambda: module(self.encoded))
+            if not isinstance(outputs, dict) or "pooled_output" not in outputs:
+                raise BuildError(
+                    f"source bertEncoder: {handles['bertEncoder']} is not a BERT encoder: its outputs have no 'pooled_output'"
+                )
+            _expect_embedding(key, handles, outputs["pooled_output"], self.spec.dims)
+        else:
+            _expect_embedding(key, handles, _call(key, handles, lambda: module(texts)), self.spec.dims)
 
 
 def _load(key: str, handle: str) -> Any:
@@ -91,8 +129,11 @@ def _expect_embedding(key: str, handles: dict[str, str], value: Any, dims: int) 
         )
 
 
-def canonicalize(model_dir: Path) -> None:
-    """Sorts the function library, rewrites saved_model.pb deterministically, refreshes fingerprint.pb."""
+def canonicalize(model_dir: Path) -> Any:
+    """Sorts the function library, rewrites saved_model.pb deterministically, refreshes fingerprint.pb.
+
+    Returns the canonical SavedModel proto, so that the check need not parse it again.
+    """
     from tensorflow.core.protobuf import saved_model_pb2
     from tensorflow.python.saved_model import pywrap_saved_model
 
@@ -111,6 +152,7 @@ def canonicalize(model_dir: Path) -> None:
     fingerprint = Path(model_dir) / "fingerprint.pb"
     if fingerprint.exists():
         fingerprint.write_bytes(pywrap_saved_model.fingerprinting.CreateFingerprintDef(str(model_dir)))
+    return saved
 
 
 def tensorflow_version() -> str:

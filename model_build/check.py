@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -38,11 +39,17 @@ class Inspection:
 
 def inspect(model_dir: Path) -> Inspection:
     """Reads the signature, ops and GraphDef version from saved_model.pb."""
-    from tensorflow.core.framework import types_pb2
     from tensorflow.core.protobuf import saved_model_pb2
 
     saved = saved_model_pb2.SavedModel()
     saved.ParseFromString((Path(model_dir) / "saved_model.pb").read_bytes())
+    return inspect_proto(saved)
+
+
+def inspect_proto(saved: Any) -> Inspection:
+    """The signature, ops and GraphDef version of a parsed SavedModel proto."""
+    from tensorflow.core.framework import types_pb2
+
     graphs = [g for g in saved.meta_graphs if SERVE_TAG in g.meta_info_def.tags] or list(saved.meta_graphs)
     graph = graphs[0]
     functions = {f.signature.name for f in graph.graph_def.library.function}
@@ -67,19 +74,49 @@ def inspect(model_dir: Path) -> Inspection:
     return Inspection(signature, frozenset(ops - functions), graph.graph_def.versions.producer)
 
 
-@lru_cache(maxsize=1)
-def core_ops() -> frozenset[str]:
-    """The ops a bare `import tensorflow` registers.
+CORE_OPS_DIR = "core-ops"
 
-    Asked of a fresh interpreter because this one may have loaded
-    tensorflow_text, whose ops BigQuery does not have.
+
+@lru_cache(maxsize=1)
+def core_ops(cache_dir: Path | None = None) -> frozenset[str]:
+    """The ops a bare `import tensorflow` registers, computed once per TensorFlow version.
+
+    While TensorFlow is not yet imported, this process can import it and read
+    its op registry before anything (tensorflow_text, whose ops BigQuery does
+    not have) adds to it: a few milliseconds, so call this first. Later the
+    registry may hold more, so the set comes from `cache_dir`, or else from a
+    fresh interpreter (seconds), and is kept there for next time.
     """
+    if "tensorflow" not in sys.modules:
+        import tensorflow as tf
+
+        ops = _registered_ops()
+        _keep(cache_dir, tf.__version__, ops)
+        return ops
+    import tensorflow as tf
+
+    kept = _kept(cache_dir, tf.__version__)
+    if kept is not None:
+        return kept
+    ops = _ops_of_fresh_interpreter()
+    _keep(cache_dir, tf.__version__, ops)
+    return ops
+
+
+def _registered_ops() -> frozenset[str]:
+    from tensorflow.core.framework import op_def_pb2
+    from tensorflow.python.client import pywrap_tf_session as c
+
+    ops = op_def_pb2.OpList()
+    ops.ParseFromString(c.TF_GetBuffer(c.TF_GetAllOpList()))
+    return frozenset(o.name for o in ops.op)
+
+
+def _ops_of_fresh_interpreter() -> frozenset[str]:
     script = (
-        "import json, tensorflow\n"
-        "from tensorflow.python.client import pywrap_tf_session as c\n"
-        "from tensorflow.core.framework import op_def_pb2\n"
-        "ops = op_def_pb2.OpList(); ops.ParseFromString(c.TF_GetBuffer(c.TF_GetAllOpList()))\n"
-        "print(json.dumps(sorted(o.name for o in ops.op)))\n"
+        "import json\n"
+        "from model_build.check import _registered_ops\n"
+        "print(json.dumps(sorted(_registered_ops())))\n"
     )
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(
@@ -87,9 +124,34 @@ def core_ops() -> frozenset[str]:
         capture_output=True,
         text=True,
         check=True,
+        cwd=Path(__file__).resolve().parent.parent,
         env={**os.environ, **env},
     )
     return frozenset(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _kept_path(cache_dir: Path, version: str) -> Path:
+    return Path(cache_dir) / CORE_OPS_DIR / f"tensorflow-{version}-{platform.machine()}.json"
+
+
+def _kept(cache_dir: Path | None, version: str) -> frozenset[str] | None:
+    if cache_dir is None:
+        return None
+    try:
+        ops = json.loads(_kept_path(cache_dir, version).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return frozenset(ops) if isinstance(ops, list) and ops else None
+
+
+def _keep(cache_dir: Path | None, version: str, ops: frozenset[str]) -> None:
+    if cache_dir is None:
+        return
+    path = _kept_path(cache_dir, version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(sorted(ops)), encoding="utf-8")
+    os.replace(tmp, path)  # atomic: concurrent builds may write the same file
 
 
 def signature_problems(signature: dict[str, Any] | None, dims: int) -> list[str]:

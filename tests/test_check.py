@@ -1,8 +1,17 @@
-"""The per-target verdict, on hand-made inspections (no TensorFlow needed)."""
+"""The per-target verdict on hand-made inspections, and the core op set it judges by."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from model_build import check
+from tests.conftest import ROOT
+from tests.fakehub import fresh_env
 
 DIMS = 50
 GOOD_SIGNATURE = {
@@ -66,3 +75,43 @@ def test_core_ops_are_what_bare_tensorflow_registers() -> None:
     core = check.core_ops()
     assert {"MatMul", "StringSplitV2", "LookupTableFindV2", "StatefulPartitionedCall"} <= core
     assert not {"WordpieceTokenizeWithOffsets", "RegexSplitWithOffsets", "WhitespaceTokenizeWithOffsetsV2"} & core
+
+
+_FIRST_IMPORT = (
+    "import json, sys\n"
+    "from model_build import check\n"
+    "def forbidden():\n"
+    "    raise AssertionError('started a second interpreter')\n"
+    "check._ops_of_fresh_interpreter = forbidden\n"
+    "ops = check.core_ops(sys.argv[1])\n"
+    "print(json.dumps(sorted(ops)))\n"
+)
+
+
+def test_a_process_that_has_not_loaded_tensorflow_reads_core_ops_itself_and_keeps_them(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_IMPORT, str(tmp_path)], cwd=ROOT, env=fresh_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    own = frozenset(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert own == check._ops_of_fresh_interpreter()
+    (kept,) = (tmp_path / check.CORE_OPS_DIR).iterdir()
+    assert frozenset(json.loads(kept.read_text())) == own
+
+
+def test_once_tensorflow_text_is_loaded_core_ops_come_from_the_kept_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tensorflow_text  # noqa: F401 - the ops a process-local registry would wrongly count
+
+    compute = check.core_ops.__wrapped__  # past the per-process memo
+    interpreters = []
+    real = check._ops_of_fresh_interpreter
+    monkeypatch.setattr(check, "_ops_of_fresh_interpreter", lambda: interpreters.append(1) or real())
+
+    first = compute(tmp_path)
+    assert interpreters == [1]
+    assert "WordpieceTokenizeWithOffsets" not in first and "MatMul" in first
+    assert compute(tmp_path) == first and interpreters == [1]  # kept: no second interpreter
+
+    (kept,) = (tmp_path / check.CORE_OPS_DIR).iterdir()
+    kept.write_text("not json")
+    assert compute(tmp_path) == first and interpreters == [1, 1]  # a damaged file is recomputed
