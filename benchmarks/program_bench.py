@@ -1,73 +1,77 @@
-"""Benchmark: evaluating the Pulumi program under mocks with a warm build cache.
+"""Warm path: evaluating the Pulumi program with every model cached, against the import floor.
 
-This is the work a `pulumi preview` does in the program's process when no
-model changed: read and validate config, find each model in the cache (no
-TensorFlow), declare every resource. Small hub-format sources stand in for
-TF Hub; they are built (once, untimed) into benchmarks/.work/.
+What a `pulumi preview` does in the program's process when no model
+changed: start Python, import pulumi and pulumi_gcp, read and validate
+config, find each model in the cache (no TensorFlow), declare every resource
+(here under `pulumi.runtime.set_mocks`). The floor is the part no program can
+skip: `import pulumi, pulumi_gcp` in a fresh process. Small hub-format
+sources stand in for TF Hub; they are built once, untimed.
 
-Run: .venv/bin/python benchmarks/program_bench.py [--repeats 5]
+Run: .venv/bin/python benchmarks/program_bench.py [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = ROOT / "benchmarks" / ".work" / "program"
+from measure import CHILD_ENV, ROOT, WORK, Run, interleaved, machine, median, run_child, spread, table
 
-_PREPARE = (
+PREPARE = (
     "import json, sys, pathlib\n"
     "from tests import fakehub\n"
-    "from model_build import ensure_built\n"
+    "from model_build import ensure_all_built\n"
     "root = pathlib.Path(sys.argv[1]); words = fakehub.demo_words(5000)\n"
     "pre, enc = fakehub.save_bert_modules(root, words)\n"
     "src = {'nnlm': str(fakehub.save_word_embedding_module(root / 'nnlm', words, 50)),\n"
     "       'swivel': str(fakehub.save_word_embedding_module(root / 'swivel', words, 20)),\n"
     "       'bertPreprocess': str(pre), 'bertEncoder': str(enc)}\n"
-    "for m, keys in (('nnlm', ['nnlm']), ('swivel', ['swivel']), ('bert', ['bertPreprocess', 'bertEncoder'])):\n"
-    "    ensure_built(m, {k: src[k] for k in keys}, root / 'build')\n"
+    "ensure_all_built({'nnlm': {'nnlm': src['nnlm']}, 'swivel': {'swivel': src['swivel']},\n"
+    "                  'bert': {k: src[k] for k in ('bertPreprocess', 'bertEncoder')}}, root / 'build')\n"
     "print(json.dumps(src))\n"
 )
-_EVALUATE = (
+FLOOR = "import pulumi, pulumi_gcp\n"
+PROGRAM = (
     "import json, sys, time\n"
-    "t = time.perf_counter()\n"
     "from tests.pulumi_harness import run_program\n"
-    "imported = time.perf_counter() - t\n"
-    "times = []\n"
-    "for _ in range(int(sys.argv[2])):\n"
-    "    t = time.perf_counter(); run = run_program(json.loads(sys.argv[1])); times.append(time.perf_counter() - t)\n"
-    "tf = any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules)\n"
-    "print(json.dumps({'import': imported, 'times': times, 'resources': len(run.declared), 'tf': tf}))\n"
+    "start = time.perf_counter()\n"
+    "run = run_program(json.loads(sys.argv[1]))\n"
+    "REPORT = {'evaluation': time.perf_counter() - start, 'resources': len(run.declared),\n"
+    "          'tf': any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules)}\n"
 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
-    prepared = subprocess.run([sys.executable, "-c", _PREPARE, str(WORK)], cwd=ROOT, check=True, capture_output=True, text=True)
+    work = WORK / "program"
+    work.mkdir(parents=True, exist_ok=True)
+    prepared = subprocess.run([sys.executable, "-c", PREPARE, str(work)], cwd=ROOT, env=CHILD_ENV, check=True, capture_output=True, text=True)
     sources = json.loads(prepared.stdout.strip().splitlines()[-1])
-    base = {"gcp:project": "bench-project-1", "modelSources": sources, "buildDir": str(WORK / "build")}
-    print("| configuration | resources | fresh process (wall) | imports | first evaluation | later evaluations (median) | TensorFlow imported |")
-    print("|---|---|---|---|---|---|---|")
-    for label, config in (("default (nnlm, swivel)", base), ("all three models", {**base, "models": ["nnlm", "swivel", "bert"]})):
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", _EVALUATE, json.dumps(config), str(args.repeats)], cwd=ROOT, check=True, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        later = statistics.median(report["times"][1:]) if len(report["times"]) > 1 else float("nan")
-        print(
-            f"| {label} | {report['resources']} | {wall:.2f} s | {report['import']:.2f} s | "
-            f"{report['times'][0] * 1000:.0f} ms | {later * 1000:.0f} ms | {report['tf']} |"
-        )
+    base = {"gcp:project": "bench-project-1", "modelSources": sources, "buildDir": str(work / "build")}
+    configs = {"default (nnlm, swivel)": base, "all three models": {**base, "models": ["nnlm", "swivel", "bert"]}}
+
+    contenders = {"floor": lambda _: run_child(FLOOR)}
+    for label, config in configs.items():
+        contenders[label] = lambda _, config=config: run_child(PROGRAM, json.dumps(config))
+    runs = interleaved(args.rounds, contenders)
+    assert not any(r.report["tf"] for label in configs for r in runs[label]), "the warm path imported TensorFlow"
+
+    floor = median([r.wall for r in runs["floor"]])
+    print(f"{machine()}; medians of {args.rounds} interleaved rounds, each a fresh process\n")
+    rows = [["`import pulumi, pulumi_gcp` (the floor)", "", f"{floor:.2f} s ({spread([r.wall for r in runs['floor']])})", "1.00x", "", ""]]
+    for label in configs:
+        done: list[Run] = runs[label]
+        wall = median([r.wall for r in done])
+        evaluation = median([r.report["evaluation"] for r in done])
+        rows.append([
+            label, str(done[0].report["resources"]), f"{wall:.2f} s ({spread([r.wall for r in done])})",
+            f"{wall / floor:.2f}x", f"{evaluation * 1000:.0f} ms", f"{median([r.peak_mib for r in done]):,.0f} MiB",
+        ])
+    print(table(["warm preview, fresh process", "resources", "wall, median (range)", "ratio to floor", "program evaluation", "peak memory"], rows))
 
 
 if __name__ == "__main__":

@@ -17,14 +17,16 @@ from infra.steps.managed_embedding import ManagedEmbedding
 from infra.steps.samples import SamplePredictions, ServedModel, sample_rows
 from infra.steps.search import SemanticSearch
 from infra.steps.vertex_connection import VertexConnection
-from model_build import BuildError, BuiltModel, ensure_built
+from model_build import BuildError, BuiltModel, ensure_all_built
 
 PASTE_ROWS = 10  # rows the ready-to-paste queries embed
 
 
 def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
-    """Every chosen model that has a SavedModel, built and checked (a cached build costs a JSON read)."""
-    return {model: ensure_built(model, settings.sources_for(model), settings.build_dir) for model in settings.built_models}
+    """Every chosen model that has a SavedModel, built and checked: a cached one costs a JSON read,
+    cold ones are built side by side, each in a process of its own."""
+    requested = {model: settings.sources_for(model) for model in settings.built_models}
+    return ensure_all_built(requested, settings.build_dir, report=pulumi.log.info)
 
 
 def configure() -> tuple[config.Settings, dict[str, BuiltModel]]:

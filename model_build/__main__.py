@@ -15,6 +15,7 @@ from model_build import cache, catalog, sources
 from model_build.api import DEFAULT_BUILD_DIR, ensure_built
 from model_build.catalog import Target
 from model_build.errors import BuildError
+from model_build.parallel import ensure_all_built
 from model_build.predict import DEFAULT_BATCH_SIZE
 
 
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build (or find in the cache) and check models")
     build.add_argument("models", nargs="+", metavar="MODEL", help=", ".join(catalog.MODELS))
+    build.add_argument(
+        "--jobs", type=_positive, default=None, metavar="N", help="cold models built at once, each in its own process (default: cores)"
+    )
     common(build)
     build.set_defaults(run=_build)
 
@@ -88,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _overrides(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -121,10 +135,11 @@ def _list(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     overrides = _overrides(args.source)
-    specs = [catalog.get(name) for name in args.models]
-    for spec in specs:
-        built = ensure_built(spec.name, _for_model(spec, overrides), args.build_dir)
-        print(f"{spec.name}: {built.path} ({built.manifest['total_size']:,} bytes, digest {built.digest[:12]})")
+    specs = [catalog.get(name) for name in dict.fromkeys(args.models)]
+    requested = {spec.name: _for_model(spec, overrides) for spec in specs}
+    everything = ensure_all_built(requested, args.build_dir, jobs=args.jobs, report=lambda line: print(line, file=sys.stderr))
+    for name, built in everything.items():
+        print(f"{name}: {built.path} ({built.manifest['total_size']:,} bytes, digest {built.digest[:12]})")
     return 0
 
 

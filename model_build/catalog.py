@@ -23,12 +23,15 @@ class SourceRole:
 
     `key` is the name users override it by (config `modelSources`, CLI
     `--source KEY=HANDLE`); `generator_arg` is the matching keyword of
-    `TextEmbeddingModelGenerator`.
+    `TextEmbeddingModelGenerator`. `approx_mib` is the default source's size
+    (its variables: parameters x 4 bytes), so that concurrent builds start
+    the biggest first.
     """
 
     key: str
     default: str
     generator_arg: str
+    approx_mib: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ MODELS: dict[str, ModelSpec] = {
                     "nnlm",
                     "https://tfhub.dev/google/nnlm-en-dim50-with-normalization/2",
                     "nnlm_link",
+                    200,  # 1M words x 50 dims
                 ),
             ),
             description="Neural-net language model, 50 dims",
@@ -71,6 +75,7 @@ MODELS: dict[str, ModelSpec] = {
                     "swivel",
                     "https://tfhub.dev/google/tf2-preview/gnews-swivel-20dim/1",
                     "swivel_link",
+                    2,  # 20k words x 20 dims
                 ),
             ),
             description="Submatrix-wise vector embedding learner, 20 dims",
@@ -84,11 +89,13 @@ MODELS: dict[str, ModelSpec] = {
                     "bertPreprocess",
                     "https://tfhub.dev/tensorflow/bert_en_cased_preprocess/3",
                     "bert_preprocess_link",
+                    1,  # a vocabulary and tokenizer graphs
                 ),
                 SourceRole(
                     "bertEncoder",
                     "https://tfhub.dev/tensorflow/bert_en_cased_L-12_H-768_A-12/4",
                     "bert_encoder_link",
+                    420,  # 110M parameters
                 ),
             ),
             description="BERT (cased, L-12 H-768 A-12) with its preprocess model, 768 dims",

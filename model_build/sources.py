@@ -75,6 +75,11 @@ def fingerprint(handle: str) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+def local_size(handle: str) -> int:
+    """Bytes under a local source directory."""
+    return sum(path.stat().st_size for path in Path(handle).rglob("*") if path.is_file())
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

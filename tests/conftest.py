@@ -50,10 +50,14 @@ def shared_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def built(hub_sources: dict[str, Path], shared_build_dir: Path) -> dict:
-    """All three models built once into a shared cache, for tests that only read."""
-    from model_build import ensure_built
+    """All three models built once into a shared cache, for tests that only read.
 
-    return {name: ensure_built(name, sources_for(name, hub_sources), shared_build_dir) for name in ("nnlm", "swivel", "bert")}
+    One after another (jobs=1), each in a process of its own: the reference
+    that concurrent builds are held to.
+    """
+    from model_build import ensure_all_built
+
+    return ensure_all_built({name: sources_for(name, hub_sources) for name in ("nnlm", "swivel", "bert")}, shared_build_dir, jobs=1)
 
 
 PROJECT = "my-proj-123"

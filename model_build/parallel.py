@@ -1,0 +1,155 @@
+"""Several models built side by side, each in its own process, into the one atomic cache.
+
+Cached models are answered here without TensorFlow. The cold ones each get a
+worker process (`model_build.worker`), up to one per available core, biggest
+source first so that the longest build does not start last. A build that
+fails, or whose process dies, is reported by model once every other build
+has finished: what did build is published and stays cached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from model_build import cache, catalog, sources
+from model_build.api import DEFAULT_BUILD_DIR
+from model_build.cache import BuiltModel
+from model_build.errors import BuildError
+from model_build.worker import FAILED
+
+WORKER = (sys.executable, "-m", "model_build.worker")
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    model: str
+    handles: dict[str, str]
+    entry: Path
+    weight: int  # source bytes, to start the biggest build first
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def ensure_all_built(
+    requested: Mapping[str, Mapping[str, str] | None],
+    build_dir: str | Path = DEFAULT_BUILD_DIR,
+    *,
+    jobs: int | None = None,
+    report: Callable[[str], None] | None = None,
+    worker: Sequence[str] = WORKER,
+) -> dict[str, BuiltModel]:
+    """{model: its checked build} for each requested model (with its source overrides).
+
+    Bad sources fail before any build starts. Raises one BuildError naming
+    every model that failed to build, after the others are built and cached.
+    """
+    build_dir = Path(build_dir)
+    plans = [_plan(model, overrides, build_dir) for model, overrides in requested.items()]
+    built = {plan.model: found for plan in plans if (found := cache.load(plan.entry)) is not None}
+    cold = sorted((plan for plan in plans if plan.model not in built), key=lambda plan: -plan.weight)
+    if cold:
+        failures = _build_in_workers(cold, build_dir, jobs or available_cores(), report or (lambda _: None), worker)
+        for plan in cold:
+            if plan.model not in failures:
+                found = cache.load(plan.entry)
+                if found is None:
+                    failures[plan.model] = f"{plan.model}: its worker finished but {plan.entry} holds no complete build"
+                else:
+                    built[plan.model] = found
+        if failures:
+            raise BuildError(_failure_message(failures, [p.model for p in plans if p.model in built]))
+    return {model: built[model] for model in requested}
+
+
+def _plan(model: str, overrides: Mapping[str, str] | None, build_dir: Path) -> _Plan:
+    spec = catalog.get(model)
+    handles = sources.resolve(spec, overrides)
+    entry = cache.entry_dir(build_dir, spec, cache.cache_key(spec, handles))
+    weight = sum(
+        sources.local_size(handle) if not sources.is_remote(handle) else role.approx_mib * 2**20
+        for role, handle in zip(spec.sources, handles.values(), strict=True)
+    )
+    return _Plan(model, handles, entry, weight)
+
+
+def _build_in_workers(
+    plans: list[_Plan], build_dir: Path, jobs: int, report: Callable[[str], None], worker: Sequence[str]
+) -> dict[str, str]:
+    running: set[subprocess.Popen] = set()
+    lock = threading.Lock()
+    failures: dict[str, str] = {}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    def build(plan: _Plan) -> None:
+        request = json.dumps({"model": plan.model, "sources": plan.handles, "build_dir": str(build_dir)})
+        start = time.monotonic()
+        report(f"building {plan.model}")
+        proc = subprocess.Popen(
+            [*worker, request], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        with lock:
+            running.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with lock:
+                running.discard(proc)
+        problem = _problem(plan.model, proc.returncode, out, err)
+        if problem is None:
+            report(f"built {plan.model} in {time.monotonic() - start:.1f} s")
+        else:
+            failures[plan.model] = problem
+            report(f"building {plan.model} failed")
+
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(plans)), thread_name_prefix="model-build")
+    try:
+        for future in [pool.submit(build, plan) for plan in plans]:
+            future.result()
+    finally:
+        # Reached early only on an interrupt: stop the builds still running.
+        pool.shutdown(wait=False, cancel_futures=True)
+        with lock:
+            for proc in running:
+                os.killpg(proc.pid, signal.SIGKILL)
+    return failures
+
+
+def _problem(model: str, status: int, out: str, err: str) -> str | None:
+    """None for a build that succeeded, else what went wrong, naming the model."""
+    if status == 0:
+        return None
+    if status == FAILED:
+        try:
+            return json.loads(out.strip().splitlines()[-1])["error"]
+        except (ValueError, IndexError, KeyError, TypeError):
+            pass
+    if status < 0:
+        name = signal.Signals(-status).name
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"building {model} was stopped by {name}{hint}"
+    last = next((line.strip() for line in reversed(err.splitlines()) if line.strip()), "no output")
+    return f"building {model} crashed (exit {status}): {last[:300]}"
+
+
+def _failure_message(failures: dict[str, str], cached: list[str]) -> str:
+    kept = f" ({', '.join(cached)} built and cached)" if cached else ""
+    if len(failures) == 1:
+        (problem,) = failures.values()
+        return problem + kept
+    return f"{len(failures)} models failed to build{kept}: " + "; ".join(
+        f"[{model}] {problem}" for model, problem in failures.items()
+    )

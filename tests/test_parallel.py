@@ -1,0 +1,98 @@
+"""Concurrent builds: worker processes, the same bytes as one after another, failures kept apart."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from model_build import BuildError, cache, catalog, ensure_all_built, ensure_built, sources
+from model_build.check import CORE_OPS_DIR
+from tests.conftest import sources_for
+
+ALL = ("nnlm", "swivel", "bert")
+# A worker that dies the way the OOM killer ends it, for one model only.
+_KILLED_FOR_SWIVEL = (
+    "import json, os, signal, sys\n"
+    "if json.loads(sys.argv[1])['model'] == 'swivel':\n"
+    "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    "from model_build import worker\n"
+    "sys.exit(worker.main(sys.argv[1:]))\n"
+)
+
+
+def _models(build_dir: Path) -> list[str]:
+    return sorted(p.name for p in build_dir.iterdir() if p.name != CORE_OPS_DIR)
+
+
+def test_concurrent_builds_write_the_bytes_a_sequential_build_writes(built: dict, hub_sources: dict, tmp_path: Path) -> None:
+    events: list[str] = []
+    together = ensure_all_built({m: sources_for(m, hub_sources) for m in ALL}, tmp_path, jobs=2, report=events.append)
+
+    assert list(together) == list(ALL)
+    for model in ALL:
+        assert together[model].digest == built[model].digest, model  # `built`: one after another (jobs=1)
+        assert together[model].files == built[model].files
+        assert together[model].path.parent.name == built[model].path.parent.name  # the same cache key
+    sizes = {m: sum(sources.local_size(h) for h in sources_for(m, hub_sources).values()) for m in ALL}
+    biggest = max(sizes, key=sizes.get)
+    assert events[0] == f"building {biggest}"
+    assert events[1].startswith("building ") and events[2].startswith("built "), events  # two at once, on 2 jobs
+    assert sorted(e.split()[1] for e in events if e.startswith("built ")) == sorted(ALL)
+    assert _models(tmp_path) == sorted(b.path.parent.name for b in together.values())  # no tmp dir left
+
+
+def test_a_failed_build_names_its_model_and_the_others_stay_cached(built: dict, hub_sources: dict, tmp_path: Path) -> None:
+    bad_swivel = {"swivel": str(hub_sources["non_text"])}
+    with pytest.raises(BuildError) as alone:
+        ensure_built("swivel", bad_swivel, tmp_path / "alone")
+
+    requested = {"nnlm": sources_for("nnlm", hub_sources), "swivel": bad_swivel, "bert": sources_for("bert", hub_sources)}
+    with pytest.raises(BuildError) as together:
+        ensure_all_built(requested, tmp_path / "together", jobs=2)
+
+    assert str(together.value) == f"{alone.value} (nnlm, bert built and cached)"
+    for model in ("nnlm", "bert"):
+        spec = catalog.get(model)
+        handles = sources.resolve(spec, requested[model])
+        kept = cache.load(cache.entry_dir(tmp_path / "together", spec, cache.cache_key(spec, handles)))
+        assert kept is not None and kept.digest == built[model].digest
+    assert [name.split("-")[0] for name in _models(tmp_path / "together")] == ["bert", "nnlm"]
+
+
+def test_several_failures_are_named_in_one_error(hub_sources: dict, tmp_path: Path) -> None:
+    requested = {"nnlm": {"nnlm": str(hub_sources["non_text"])}, "swivel": {"swivel": str(hub_sources["nnlm"])}}
+    with pytest.raises(BuildError) as failure:
+        ensure_all_built(requested, tmp_path, jobs=2)
+    message = str(failure.value)
+    assert message.startswith("2 models failed to build: ")
+    assert "[nnlm] source nnlm: " in message and "is not a text-embedding model" in message
+    assert "[swivel] source swivel: " in message and "is not a 20-dim text-embedding model" in message
+    assert "\n" not in message
+    assert _models(tmp_path) == []
+
+
+def test_a_worker_that_dies_is_named_and_the_others_are_kept(hub_sources: dict, tmp_path: Path) -> None:
+    requested = {m: sources_for(m, hub_sources) for m in ("nnlm", "swivel")}
+    with pytest.raises(BuildError, match=r"^building swivel was stopped by SIGKILL \(out of memory\?\) \(nnlm built and cached\)$"):
+        ensure_all_built(requested, tmp_path, jobs=2, worker=(sys.executable, "-c", _KILLED_FOR_SWIVEL))
+    assert [name.split("-")[0] for name in _models(tmp_path)] == ["nnlm"]
+
+
+def test_a_warm_cache_starts_no_worker(built: dict, hub_sources: dict, shared_build_dir: Path) -> None:
+    events: list[str] = []
+    found = ensure_all_built(
+        {m: sources_for(m, hub_sources) for m in ALL}, shared_build_dir, report=events.append, worker=("false",)
+    )
+    assert {m: b.path for m, b in found.items()} == {m: built[m].path for m in ALL}
+    assert events == []
+
+
+def test_a_bad_source_fails_before_any_build_starts(hub_sources: dict, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    spy = (sys.executable, "-c", f"open({str(started)!r}, 'w').close()")
+    requested = {"swivel": sources_for("swivel", hub_sources), "nnlm": {"nnlm": str(hub_sources["not_a_model"])}}
+    with pytest.raises(BuildError, match=r"source nnlm: .* is not a SavedModel directory"):
+        ensure_all_built(requested, tmp_path / "build", worker=spy)
+    assert not started.exists() and not (tmp_path / "build").exists()
