@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "models": list(DEFAULT_MODELS),
     "modelSources": {},
     "buildDir": ".build",
+    "buildJobs": 0,
     "samplePredictions": DEFAULT_SAMPLES,
     "bert": DEFAULT_BERT,
     "textEmbedding": DEFAULT_TEXT_EMBEDDING,
@@ -109,6 +110,7 @@ class Settings:
     models: tuple[str, ...]
     model_sources: Mapping[str, str]
     build_dir: Path
+    build_jobs: int | None  # cold models built at once; None: one more than the cores
     samples: SampleSettings
     bert: BertSettings
     text_embedding: TextEmbeddingSettings
@@ -202,6 +204,11 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         fail("buildDir", f"{build_dir!r}: give a directory path")
         build_dir = ".build"
 
+    build_jobs = _as_int(get("buildJobs"))
+    if build_jobs is None or build_jobs < 0:
+        fail("buildJobs", f"{get('buildJobs')!r}: give how many models may build at once, or 0 for one more than the cores")
+        build_jobs = 0
+
     samples = _samples(get("samplePredictions"), location, fail)
     bert = _bert(get("bert"), region if isinstance(region, str) else "", fail)
     text_embedding = _text_embedding(get("textEmbedding"), fail)
@@ -225,6 +232,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         models=tuple(models),
         model_sources=dict(model_sources),
         build_dir=(PROJECT_ROOT / build_dir).resolve(),
+        build_jobs=build_jobs or None,
         samples=samples,
         bert=bert,
         text_embedding=text_embedding,
@@ -324,7 +332,7 @@ def from_pulumi() -> Settings:
 
     ours, gcp = pulumi.Config(NAMESPACE), pulumi.Config("gcp")
     raw: dict[str, Any] = {"project": gcp.get("project"), "region": gcp.get("region")}
-    for name in ("location", "dataset", "buildDir"):
+    for name in ("location", "dataset", "buildDir", "buildJobs"):
         raw[name] = ours.get(name)
     for name in ("models", "modelSources", "samplePredictions", "bert", "textEmbedding", "evaluation"):
         try:

@@ -26,7 +26,7 @@ def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
     """Every chosen model that has a SavedModel, built and checked: a cached one costs a JSON read,
     cold ones are built side by side, each in a process of its own."""
     requested = {model: settings.sources_for(model) for model in settings.built_models}
-    return ensure_all_built(requested, settings.build_dir, report=pulumi.log.info)
+    return ensure_all_built(requested, settings.build_dir, jobs=settings.build_jobs, report=pulumi.log.info)
 
 
 def configure() -> tuple[config.Settings, dict[str, BuiltModel]]:

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ SHAPING_DISTRIBUTIONS = (
 _BUILD_CODE = ("builder.py", "check.py", "cache.py")
 
 
+@cache
 def library_versions() -> dict[str, str]:
+    """Installed versions (a few ms each to look up, so once per process: the warm path asks per model)."""
     versions = {}
     for name in SHAPING_DISTRIBUTIONS:
         try:
@@ -68,7 +71,7 @@ def cache_key(spec: ModelSpec, handles: dict[str, str]) -> str:
         "dims": spec.dims,
         "target": spec.target.value,
         "sources": {key: fingerprint(handle) for key, handle in sorted(handles.items())},
-        "versions": library_versions(),
+        "versions": dict(library_versions()),
         "code": _build_code_digest(),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()

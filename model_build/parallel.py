@@ -1,8 +1,11 @@
 """Several models built side by side, each in its own process, into the one atomic cache.
 
 Cached models are answered here without TensorFlow. The cold ones each get a
-worker process (`model_build.worker`), up to one per available core, biggest
-source first so that the longest build does not start last. A build that
+worker process (`model_build.worker`), by default up to one more than the
+available cores (the usual `make -j` rule for CPU-bound jobs of unequal
+length: the OS then shares the cores among them, where a pool of exactly
+`cores` leaves one idle while the longest build runs alone), biggest source
+first so that the longest build does not start last. A build that
 fails, or whose process dies, is reported by model once every other build
 has finished: what did build is published and stays cached.
 """
@@ -39,8 +42,8 @@ class _Plan:
     weight: int  # source bytes, to start the biggest build first
 
 
-def available_cores() -> int:
-    return len(os.sched_getaffinity(0))
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) + 1
 
 
 def ensure_all_built(
@@ -61,7 +64,7 @@ def ensure_all_built(
     built = {plan.model: found for plan in plans if (found := cache.load(plan.entry)) is not None}
     cold = sorted((plan for plan in plans if plan.model not in built), key=lambda plan: -plan.weight)
     if cold:
-        failures = _build_in_workers(cold, build_dir, jobs or available_cores(), report or (lambda _: None), worker)
+        failures = _build_in_workers(cold, build_dir, jobs or default_jobs(), report or (lambda _: None), worker)
         for plan in cold:
             if plan.model not in failures:
                 found = cache.load(plan.entry)
@@ -139,7 +142,7 @@ def _problem(model: str, status: int, out: str, err: str) -> str | None:
             pass
     if status < 0:
         name = signal.Signals(-status).name
-        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        hint = " (out of memory? build fewer at once: config buildJobs, CLI --jobs)" if name == "SIGKILL" else ""
         return f"building {model} was stopped by {name}{hint}"
     last = next((line.strip() for line in reversed(err.splitlines()) if line.strip()), "no output")
     return f"building {model} crashed (exit {status}): {last[:300]}"

@@ -11,6 +11,7 @@ import pulumi
 import pytest
 from sqlglot import exp
 
+from model_build.check import CORE_OPS_DIR
 from tests.bigquery_sql import parse as _parse
 from tests.bigquery_sql import table_name as _table_name
 from tests.conftest import PROJECT, ROOT, run_python
@@ -324,15 +325,17 @@ _WARM_RUN = (
     "import json, sys\n"
     "from tests.pulumi_harness import run_program\n"
     "run = run_program(json.loads(sys.argv[1]))\n"
-    "print(json.dumps({'resources': len(run.declared), 'tf': sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tensorflow_text', 'tensorflow_hub', 'keras'))}))\n"
+    "heavy = ('tensorflow', 'tensorflow_text', 'tensorflow_hub', 'keras', 'google.api_core', 'google.cloud.bigquery', 'google.cloud.aiplatform_v1')\n"
+    "print(json.dumps({'resources': len(run.declared), 'heavy': sorted({h for h in heavy for m in sys.modules if (m + '.').startswith(h + '.')})}))\n"
 )
 
 
-def test_a_warm_cache_evaluates_the_program_without_tensorflow(base_config: dict, runs: dict) -> None:
+def test_a_warm_cache_evaluates_the_program_without_tensorflow_or_google_clients(base_config: dict, runs: dict) -> None:
+    """A warm preview builds nothing and calls no Google API: it imports neither (seconds, hundreds of MB)."""
     result = run_python(_WARM_RUN, json.dumps({**base_config, "models": ["nnlm", "swivel", "bert"]}))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {"resources": len(runs["all"].declared), "tf": []}
+    assert report == {"resources": len(runs["all"].declared), "heavy": []}
 
 
 _PROVIDER_HOST = (
@@ -364,3 +367,41 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
         "bert-deployment": "infra.vertex.resources.VertexDeploymentProvider",
         "tf": False,
     }
+
+
+def test_a_cold_build_that_fails_names_its_model_declares_nothing_and_keeps_the_others(
+    base_config: dict, hub_sources: dict, tmp_path: Path
+) -> None:
+    from tests import pulumi_harness
+
+    seen: list[str] = []
+    original = pulumi_harness._RecordingMonitor.RegisterResource
+    pulumi_harness._RecordingMonitor.RegisterResource = lambda self, request: seen.append(request.type) or original(self, request)
+    config = {
+        **base_config,
+        "buildDir": str(tmp_path),
+        "buildJobs": 2,
+        "modelSources": {**base_config["modelSources"], "swivel": str(hub_sources["non_text"])},
+    }
+    try:
+        with pytest.raises(pulumi.RunError) as failure:
+            run_program(config)
+    finally:
+        pulumi_harness._RecordingMonitor.RegisterResource = original
+    assert str(failure.value).startswith("source swivel: ")
+    assert "is not a text-embedding model: calling it on a batch of strings failed" in str(failure.value)
+    assert "(nnlm built and cached)" in str(failure.value)
+    assert [t for t in seen if t != "pulumi:pulumi:Stack"] == []
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir() if p.name != CORE_OPS_DIR] == ["nnlm"]
+
+
+def test_build_jobs_reach_the_builder(base_config: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra import config, program
+
+    calls: list[dict] = []
+    monkeypatch.setattr(program, "ensure_all_built", lambda requested, build_dir, **kw: calls.append(kw) or {})
+    settings = config.parse({"project": PROJECT, "buildJobs": 3, "models": ["nnlm", "textembedding"]})
+    program.build_models(settings)
+    assert calls[0]["jobs"] == 3
+    program.build_models(config.parse({"project": PROJECT}))
+    assert calls[1]["jobs"] is None  # the builder's default: one more than the cores
