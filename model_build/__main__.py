@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from model_build import cache, catalog, sources
-from model_build.api import DEFAULT_BUILD_DIR, ensure_built
+from model_build.api import DEFAULT_BUILD_DIR
+from model_build.cache import BuiltModel
 from model_build.catalog import Target
 from model_build.errors import BuildError
 from model_build.parallel import ensure_all_built
@@ -134,11 +135,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    overrides = _overrides(args.source)
-    specs = [catalog.get(name) for name in dict.fromkeys(args.models)]
-    requested = {spec.name: _for_model(spec, overrides) for spec in specs}
-    everything = ensure_all_built(requested, args.build_dir, jobs=args.jobs, report=lambda line: print(line, file=sys.stderr))
-    for name, built in everything.items():
+    for name, built in _built(list(dict.fromkeys(args.models)), args, jobs=args.jobs).items():
         print(f"{name}: {built.path} ({built.manifest['total_size']:,} bytes, digest {built.digest[:12]})")
     return 0
 
@@ -149,7 +146,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.target in catalog.MODELS:
         spec = catalog.get(args.target)
         try:
-            built = ensure_built(spec.name, _for_model(spec, _overrides(args.source)), args.build_dir)
+            (built,) = _built([spec.name], args).values()
         except BuildError as exc:
             print(f"{spec.target.value} (this model's target): FAIL\n  - {exc}")
             return 1
@@ -178,7 +175,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise BuildError("no texts to embed: give them as arguments, with --input, or on stdin")
     if args.batch_size < 1:
         raise BuildError(f"--batch-size must be at least 1, got {args.batch_size}")
-    model_dir = _model_dir(args.target, args)
+    (model_dir,) = _model_dirs([args.target], args).values()
     if args.output is None:
         predict.predict(model_dir, texts, sys.stdout, args.batch_size)
         return 0
@@ -195,7 +192,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.output is not None and not Path(args.output).parent.is_dir():
         raise BuildError(f"--output {args.output}: directory {Path(args.output).parent} does not exist")
     data = evaluate.load(args.input, args.text_column, args.label_column, args.split_column)
-    models = {target: _model_dir(target, args) for target in dict.fromkeys(args.targets)}
+    models = _model_dirs(list(dict.fromkeys(args.targets)), args)
     results = evaluate.evaluate(models, data, args.batch_size)
     print(evaluate.format_table(results, data))
     if args.output is not None:
@@ -203,15 +200,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_dir(target: str, args: argparse.Namespace) -> Path:
-    """A model name, built if needed, or a SavedModel directory."""
-    if target in catalog.MODELS:
-        spec = catalog.get(target)
-        return ensure_built(spec.name, _for_model(spec, _overrides(args.source)), args.build_dir).path
-    model_dir = Path(target)
-    if not (model_dir / "saved_model.pb").is_file():
-        raise BuildError(f"{target} is neither a model ({', '.join(catalog.MODELS)}) nor a SavedModel directory")
-    return model_dir
+def _built(names: list[str], args: argparse.Namespace, jobs: int | None = None) -> dict[str, BuiltModel]:
+    """Models by name, built if needed, each in a process of its own (as the program builds them)."""
+    overrides = _overrides(args.source)
+    requested = {name: _for_model(catalog.get(name), overrides) for name in names}
+    return ensure_all_built(requested, args.build_dir, jobs=jobs, report=lambda line: print(line, file=sys.stderr))
+
+
+def _model_dirs(targets: list[str], args: argparse.Namespace) -> dict[str, Path]:
+    """Each target's SavedModel: a model name (built if needed) or a SavedModel directory."""
+    for target in targets:
+        if target not in catalog.MODELS and not (Path(target) / "saved_model.pb").is_file():
+            raise BuildError(f"{target} is neither a model ({', '.join(catalog.MODELS)}) nor a SavedModel directory")
+    built = _built([t for t in targets if t in catalog.MODELS], args)
+    return {target: built[target].path if target in built else Path(target) for target in targets}
 
 
 def _write_atomically(path: str, write: Callable[[IO[str]], Any]) -> Any:

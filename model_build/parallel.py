@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -94,33 +95,46 @@ def _build_in_workers(
     running: set[subprocess.Popen] = set()
     lock = threading.Lock()
     failures: dict[str, str] = {}
+    # Progress goes through a queue so that `report` (pulumi.log.info) runs in the caller's thread only.
+    events: queue.Queue[str | None] = queue.Queue()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     def build(plan: _Plan) -> None:
-        request = json.dumps({"model": plan.model, "sources": plan.handles, "build_dir": str(build_dir)})
-        start = time.monotonic()
-        report(f"building {plan.model}")
-        proc = subprocess.Popen(
-            [*worker, request], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-        )
-        with lock:
-            running.add(proc)
         try:
-            out, err = proc.communicate()
-        finally:
+            request = json.dumps({"model": plan.model, "sources": plan.handles, "build_dir": str(build_dir)})
+            start = time.monotonic()
+            events.put(f"building {plan.model}")
+            proc = subprocess.Popen(
+                [*worker, request], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            )
             with lock:
-                running.discard(proc)
-        problem = _problem(plan.model, proc.returncode, out, err)
-        if problem is None:
-            report(f"built {plan.model} in {time.monotonic() - start:.1f} s")
-        else:
-            failures[plan.model] = problem
-            report(f"building {plan.model} failed")
+                running.add(proc)
+            try:
+                out, err = proc.communicate()
+            finally:
+                with lock:
+                    running.discard(proc)
+            problem = _problem(plan.model, proc.returncode, out, err)
+            if problem is None:
+                events.put(f"built {plan.model} in {time.monotonic() - start:.1f} s")
+            else:
+                failures[plan.model] = problem
+                events.put(f"building {plan.model} failed")
+        finally:
+            events.put(None)
 
     pool = ThreadPoolExecutor(max_workers=min(jobs, len(plans)), thread_name_prefix="model-build")
     try:
-        for future in [pool.submit(build, plan) for plan in plans]:
+        futures = [pool.submit(build, plan) for plan in plans]
+        finished = 0
+        while finished < len(plans):
+            line = events.get()
+            if line is None:
+                finished += 1
+            else:
+                report(line)
+        for future in futures:
             future.result()
     finally:
         # Reached early only on an interrupt: stop the builds still running.

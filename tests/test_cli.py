@@ -154,3 +154,18 @@ def test_predict_with_a_bad_csv_column_writes_nothing(built: dict, tmp_path: Pat
     assert result.returncode == 2
     assert _error_line(result) == f"error: {source}: no column 'content' in the CSV header (choose one with --column)"
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_build_of_several_models_runs_side_by_side_and_writes_the_reference_bytes(built: dict, hub_sources: dict, tmp_path: Path) -> None:
+    sources = [f"--source={key}={hub_sources[key]}" for key in ("nnlm", "swivel")]
+    result = run_cli("build", "nnlm", "swivel", "--jobs", "2", "--build-dir", str(tmp_path), *sources)
+    assert result.returncode == 0, result.stderr
+    digests = {line.split(": ", 1)[0]: line.rsplit("digest ", 1)[1].rstrip(")") for line in result.stdout.splitlines()}
+    assert digests == {m: built[m].digest[:12] for m in ("nnlm", "swivel")}
+    assert {"building nnlm", "building swivel"} <= set(result.stderr.splitlines())
+
+
+def test_build_jobs_must_be_positive() -> None:
+    result = run_cli("build", "nnlm", "--jobs", "0")
+    assert result.returncode == 2
+    assert "--jobs: expected a whole number of at least 1, got '0'" in result.stderr
