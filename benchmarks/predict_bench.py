@@ -9,7 +9,7 @@ vectors as numpy arrays:
   - embedded: `model_build.predict.embedded` (what predict and evaluate use);
   - predict to JSONL: `model_build.predict.predict` writing to /dev/null.
 
-Run: .venv/bin/python benchmarks/predict_bench.py [--rounds 5] [--rows 20000]
+Run: .venv/bin/python benchmarks/predict_bench.py [--rounds 5] [--rows 50000]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=50_000)
     args = parser.parse_args()
     source = make_source(1_000_000)
 

@@ -128,6 +128,6 @@ def predict(model_dir: Path, texts: list[str], out: IO[str], batch_size: int = D
     written = 0
     for output, batch, vectors in embedded(model_dir, texts, batch_size, progress):
         for text, vector in zip(batch, vectors, strict=True):
-            out.write(json.dumps({INPUT_NAME: text, output: [float(v) for v in vector]}) + "\n")
+            out.write(json.dumps({INPUT_NAME: text, output: vector.tolist()}) + "\n")
         written += len(batch)
     return written
