@@ -3,9 +3,11 @@
 The wrapping itself is the library's; this module adds what a reproducible,
 diagnosable build needs around it: as the generator loads each source, it
 calls it on strings so a bad source is named, and afterwards it rewrites
-saved_model.pb in canonical form. TensorFlow orders a SavedModel's function library by Python hash
-order, which differs between processes; sorting it (and writing the proto
-deterministically) makes two builds of the same inputs byte-identical.
+saved_model.pb in canonical form. TensorFlow orders a SavedModel's function
+library by Python hash order, which differs between processes; sorting it
+(and writing the proto deterministically) makes two builds of the same inputs
+byte-identical, provided each runs in a process that has built nothing before
+(object names count up per process): `parallel` gives every build its own.
 """
 
 from __future__ import annotations
@@ -78,8 +80,8 @@ class _SourceProbe:
         return module
 
     def finish(self) -> None:
-        for key in ("bertPreprocess", "bertEncoder") if self.spec.name == "bert" else tuple(self.pending):
-            if key in self.pending:
+        for key in list(self.pending):  # the catalogue's order: a preprocess before its encoder
+            if key in self.pending:  # probing an encoder loads its preprocess
                 self.load(self.handles[key])
 
     def _probe(self, key: str, module: Any) -> None:

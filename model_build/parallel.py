@@ -40,7 +40,6 @@ class _Plan:
     model: str
     handles: dict[str, str]
     entry: Path
-    weight: int  # source bytes, to start the biggest build first
 
 
 def default_jobs() -> int:
@@ -63,7 +62,7 @@ def ensure_all_built(
     build_dir = Path(build_dir)
     plans = [_plan(model, overrides, build_dir) for model, overrides in requested.items()]
     built = {plan.model: found for plan in plans if (found := cache.load(plan.entry)) is not None}
-    cold = sorted((plan for plan in plans if plan.model not in built), key=lambda plan: -plan.weight)
+    cold = sorted((plan for plan in plans if plan.model not in built), key=_source_bytes, reverse=True)
     if cold:
         failures = _build_in_workers(cold, build_dir, jobs or default_jobs(), report or (lambda _: None), worker)
         for plan in cold:
@@ -81,12 +80,16 @@ def ensure_all_built(
 def _plan(model: str, overrides: Mapping[str, str] | None, build_dir: Path) -> _Plan:
     spec = catalog.get(model)
     handles = sources.resolve(spec, overrides)
-    entry = cache.entry_dir(build_dir, spec, cache.cache_key(spec, handles))
-    weight = sum(
-        sources.local_size(handle) if not sources.is_remote(handle) else role.approx_mib * 2**20
-        for role, handle in zip(spec.sources, handles.values(), strict=True)
+    return _Plan(model, handles, cache.entry_dir(build_dir, spec, cache.cache_key(spec, handles)))
+
+
+def _source_bytes(plan: _Plan) -> int:
+    """How big a build's sources are (a cold build only: it walks local ones), to start the biggest first."""
+    roles = catalog.get(plan.model).sources
+    return sum(
+        role.approx_mib * 2**20 if sources.is_remote(handle) else sources.local_size(handle)
+        for role, handle in zip(roles, plan.handles.values(), strict=True)
     )
-    return _Plan(model, handles, entry, weight)
 
 
 def _build_in_workers(
