@@ -1,29 +1,30 @@
 """Several models built side by side, each in its own process, into the one atomic cache.
 
-Cached models are answered here without TensorFlow. The cold ones each get a
-worker process (`model_build.worker`), by default up to one more than the
-available cores (the usual `make -j` rule for CPU-bound jobs of unequal
+Cached models are answered here without TensorFlow. The cold ones go to one
+build server (`model_build.worker`), which imports TensorFlow once and forks a
+fresh process per build; by default up to one more build runs at once than
+there are cores (the usual `make -j` rule for CPU-bound jobs of unequal
 length: the OS then shares the cores among them, where a pool of exactly
 `cores` leaves one idle while the longest build runs alone), biggest source
-first so that the longest build does not start last. A build that
-fails, or whose process dies, is reported by model once every other build
-has finished: what did build is published and stays cached.
+first so that the longest build does not start last. A build that fails, or
+whose process dies, is reported by model once every other build has
+finished: what did build is published and stays cached.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from model_build import cache, catalog, sources
 from model_build.api import DEFAULT_BUILD_DIR
@@ -95,57 +96,58 @@ def _source_bytes(plan: _Plan) -> int:
 def _build_in_workers(
     plans: list[_Plan], build_dir: Path, jobs: int, report: Callable[[str], None], worker: Sequence[str]
 ) -> dict[str, str]:
-    running: set[subprocess.Popen] = set()
-    lock = threading.Lock()
-    failures: dict[str, str] = {}
-    # Progress goes through a queue so that `report` (pulumi.log.info) runs in the caller's thread only.
-    events: queue.Queue[str | None] = queue.Queue()
+    """Builds through one build server, at most `jobs` at once; {model: what went wrong} for those that failed."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-    def build(plan: _Plan) -> None:
+    failures: dict[str, str] = {}
+    waiting = list(plans)
+    started: dict[str, float] = {}
+    with tempfile.TemporaryFile() as server_err:
+        server = subprocess.Popen(
+            [*worker, str(build_dir)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=server_err,
+            text=True, start_new_session=True,  # its own process group: an interrupt stops the server and its builds
+        )
+        assert server.stdin is not None and server.stdout is not None
         try:
-            request = json.dumps({"model": plan.model, "sources": plan.handles, "build_dir": str(build_dir)})
-            start = time.monotonic()
-            events.put(f"building {plan.model}")
-            proc = subprocess.Popen(
-                [*worker, request], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-            )
-            with lock:
-                running.add(proc)
             try:
-                out, err = proc.communicate()
-            finally:
-                with lock:
-                    running.discard(proc)
-            problem = _problem(plan.model, proc.returncode, out, err)
-            if problem is None:
-                events.put(f"built {plan.model} in {time.monotonic() - start:.1f} s")
-            else:
-                failures[plan.model] = problem
-                events.put(f"building {plan.model} failed")
+                while waiting and len(started) < jobs:
+                    _send(server.stdin, waiting.pop(0), build_dir, started, report)
+                for line in server.stdout:
+                    event = json.loads(line)
+                    model = event["model"]
+                    problem = _problem(model, event["status"], event["out"], event["err"])
+                    if problem is None:
+                        report(f"built {model} in {time.monotonic() - started.pop(model):.1f} s")
+                    else:
+                        started.pop(model)
+                        failures[model] = problem
+                        report(f"building {model} failed")
+                    if waiting:
+                        _send(server.stdin, waiting.pop(0), build_dir, started, report)
+                    elif not started:
+                        break
+            except BrokenPipeError:
+                pass  # the server died: named below with what it said
+            server.stdin.close()
+            server.wait()
         finally:
-            events.put(None)
-
-    pool = ThreadPoolExecutor(max_workers=min(jobs, len(plans)), thread_name_prefix="model-build")
-    try:
-        futures = [pool.submit(build, plan) for plan in plans]
-        finished = 0
-        while finished < len(plans):
-            line = events.get()
-            if line is None:
-                finished += 1
-            else:
-                report(line)
-        for future in futures:
-            future.result()
-    finally:
-        # Reached early only on an interrupt: stop the builds still running.
-        pool.shutdown(wait=False, cancel_futures=True)
-        with lock:
-            for proc in running:
-                os.killpg(proc.pid, signal.SIGKILL)
+            if server.returncode is None or started:  # interrupted, or the server died: stop what it forked
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        if started or waiting:
+            server_err.seek(0)
+            said = server_err.read().decode("utf-8", "replace")
+            for plan in [*(p for p in plans if p.model in started), *waiting]:
+                failures[plan.model] = _problem(plan.model, server.returncode or 1, "", said) or ""
     return failures
+
+
+def _send(stdin: IO[str], plan: _Plan, build_dir: Path, started: dict[str, float], report: Callable[[str], None]) -> None:
+    report(f"building {plan.model}")
+    started[plan.model] = time.monotonic()
+    stdin.write(json.dumps({"model": plan.model, "sources": plan.handles, "build_dir": str(build_dir)}) + "\n")
+    stdin.flush()
 
 
 def _problem(model: str, status: int, out: str, err: str) -> str | None:

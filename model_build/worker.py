@@ -1,25 +1,49 @@
-"""One build in a process of its own: `python -m model_build.worker '<request JSON>'`.
+"""The build server: TensorFlow imported once, each build in a fresh fork of it.
 
-`parallel.ensure_all_built` starts one per cold model so that TensorFlow's
-process-wide state (op registry, graphs, threads, memory) never mixes two
-builds. The request is {"model", "sources" (resolved handles), "build_dir"};
-the last line on stdout is {"ok": true} or {"error": "<the BuildError>"}.
+`python -m model_build.worker BUILD_DIR` imports TensorFlow, keeps its core op
+set for BUILD_DIR (read from the op registry before tensorflow_text adds to
+it), imports the generator, and then forks one child per request: each build
+starts from the same just-imported state, as if in a process of its own
+(TensorFlow's process-wide state never mixes two builds), without paying the
+import each time (most of a small build's cost).
+
+Requests arrive on stdin, one JSON line each: {"model", "sources" (resolved
+handles), "build_dir"}. For each finished build one JSON line goes to stdout:
+{"model", "status" (exit status; -N for signal N), "out", "err"}, where the
+build's last line of output is {"ok": true} or {"error": "<the BuildError>"}.
+Closing stdin lets the running builds finish, then the server exits.
+
+Forking is safe only while this process has one thread. Should anything have
+started another, each child execs a fresh interpreter instead
+(`python -m model_build.worker --one REQUEST`): slower, still correct.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import selectors
 import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
 
 from model_build.api import ensure_built
 from model_build.errors import BuildError
 
 FAILED = 3  # exit status of a build that failed with a BuildError
+_ERR_TAIL = 4000  # characters of a child's stderr worth passing on
 
 
 def main(argv: list[str]) -> int:
-    (raw,) = argv
-    request = json.loads(raw)
+    if argv[:1] == ["--one"]:
+        return build_one(json.loads(argv[1]))
+    (build_dir,) = argv
+    return serve(Path(build_dir))
+
+
+def build_one(request: dict[str, Any]) -> int:
     try:
         ensure_built(request["model"], request["sources"], request["build_dir"])
     except BuildError as exc:
@@ -27,6 +51,102 @@ def main(argv: list[str]) -> int:
         return FAILED
     print(json.dumps({"ok": True}), flush=True)
     return 0
+
+
+def preload(build_dir: Path) -> None:
+    """What every build imports, once; the core op set first, while the registry holds only core ops."""
+    from model_build import builder, check
+
+    builder.quiet_tensorflow()
+    check.core_ops(build_dir)
+    try:
+        import tensorflow_hub  # noqa: F401
+        from bigquery_ml_utils import model_generator  # noqa: F401
+    except Exception:  # noqa: BLE001 - each build imports them again and reports the failure as its own
+        pass
+
+
+def serve(build_dir: Path) -> int:
+    # numpy's and scipy's OpenBLAS each start a thread on import unless told
+    # not to; the builds do not need them, and forking wants one thread.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    preload(build_dir)
+    children: dict[int, tuple[str, Any, Any]] = {}  # pid: (model, its stdout, its stderr)
+    selector = selectors.DefaultSelector()
+    selector.register(sys.stdin.fileno(), selectors.EVENT_READ)
+    pending = b""
+    accepting = True
+    while accepting or children:
+        if accepting:
+            if selector.select(timeout=0.05):
+                data = os.read(sys.stdin.fileno(), 1 << 16)
+                accepting = bool(data)
+                pending += data
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    request = json.loads(line)
+                    pid, out, err = _start(request)
+                    children[pid] = (request["model"], out, err)
+            _reap(children, block=False)
+        else:
+            _reap(children, block=True)
+    return 0
+
+
+def _start(request: dict[str, Any]) -> tuple[int, Any, Any]:
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by _read once the child is reaped
+    alone = _single_threaded()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid, out, err
+    status = 1
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        if not alone:
+            os.execv(sys.executable, [sys.executable, "-m", "model_build.worker", "--one", json.dumps(request)])
+        status = build_one(request)
+    except BaseException:  # noqa: BLE001 - whatever happens, the child must not return into the server's loop
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def _single_threaded() -> bool:
+    """Whether this process has one thread (known on Linux; elsewhere not assumed)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _reap(children: dict[int, tuple[str, Any, Any]], *, block: bool) -> None:
+    while children:
+        pid, wait_status = os.waitpid(-1, 0 if block else os.WNOHANG)
+        if pid == 0:
+            return
+        model, out, err = children.pop(pid)
+        event = {
+            "model": model,
+            "status": os.waitstatus_to_exitcode(wait_status),
+            "out": _read(out),
+            "err": _read(err)[-_ERR_TAIL:],
+        }
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+        block = False
+
+
+def _read(file: Any) -> str:
+    with file:
+        file.seek(0)
+        return file.read().decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

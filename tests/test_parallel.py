@@ -12,14 +12,26 @@ from model_build.check import CORE_OPS_DIR
 from tests.conftest import sources_for
 
 ALL = ("nnlm", "swivel", "bert")
-# A worker that dies the way the OOM killer ends it, for one model only.
-_KILLED_FOR_SWIVEL = (
-    "import json, os, signal, sys\n"
-    "if json.loads(sys.argv[1])['model'] == 'swivel':\n"
-    "    os.kill(os.getpid(), signal.SIGKILL)\n"
-    "from model_build import worker\n"
-    "sys.exit(worker.main(sys.argv[1:]))\n"
-)
+
+
+def _server(marks: Path, setup: str = "") -> tuple[str, ...]:
+    """The build server, its builds spied on: each forked build leaves a mark (its parent's pid); swivel's is killed."""
+    script = (
+        "import os, signal, sys, threading, time\n"
+        "from model_build import worker\n"
+        "real = worker.build_one\n"
+        "def build_one(request):\n"
+        f"    with open(os.path.join({str(marks)!r}, request['model']), 'w') as mark:\n"
+        "        mark.write(str(os.getppid()))\n"
+        "    if request['model'] == 'swivel':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer ends a process\n"
+        "    return real(request)\n"
+        "worker.build_one = build_one\n"
+        f"{setup}\n"
+        "sys.exit(worker.main(sys.argv[1:]))\n"
+    )
+    marks.mkdir()
+    return (sys.executable, "-c", script)
 
 
 def _models(build_dir: Path) -> list[str]:
@@ -74,11 +86,36 @@ def test_several_failures_are_named_in_one_error(hub_sources: dict, tmp_path: Pa
     assert _models(tmp_path) == []
 
 
-def test_a_worker_that_dies_is_named_and_the_others_are_kept(hub_sources: dict, tmp_path: Path) -> None:
+def test_builds_are_forks_of_one_server_and_a_killed_one_is_named(hub_sources: dict, tmp_path: Path) -> None:
     requested = {m: sources_for(m, hub_sources) for m in ("nnlm", "swivel")}
     with pytest.raises(BuildError, match=r"^building swivel was stopped by SIGKILL \(out of memory\? build fewer at once: config buildJobs, CLI --jobs\) \(nnlm built and cached\)$"):
-        ensure_all_built(requested, tmp_path, jobs=2, worker=(sys.executable, "-c", _KILLED_FOR_SWIVEL))
-    assert [name.split("-")[0] for name in _models(tmp_path)] == ["nnlm"]
+        ensure_all_built(requested, tmp_path / "build", jobs=2, worker=_server(tmp_path / "marks"))
+    assert [name.split("-")[0] for name in _models(tmp_path / "build")] == ["nnlm"]
+    parents = {mark.name: mark.read_text() for mark in (tmp_path / "marks").iterdir()}
+    assert set(parents) == {"nnlm", "swivel"} and len(set(parents.values())) == 1, parents
+
+
+def test_a_server_with_threads_builds_each_model_in_a_fresh_interpreter(built: dict, hub_sources: dict, tmp_path: Path) -> None:
+    # Forking a process with threads is unsafe, so the server execs instead: the spy (and its kill) never runs.
+    thread = "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()"
+    found = ensure_all_built(
+        {"swivel": sources_for("swivel", hub_sources)}, tmp_path / "build", worker=_server(tmp_path / "marks", thread)
+    )
+    assert found["swivel"].digest == built["swivel"].digest
+    assert list((tmp_path / "marks").iterdir()) == []
+
+
+def test_a_server_that_cannot_start_names_every_model(hub_sources: dict, tmp_path: Path) -> None:
+    broken = (
+        "def preload(build_dir):\n"
+        "    raise ImportError('libtensorflow_framework.so.2: cannot open shared object file')\n"
+        "worker.preload = preload\n"
+    )
+    requested = {m: sources_for(m, hub_sources) for m in ("nnlm", "swivel")}
+    with pytest.raises(BuildError) as failure:
+        ensure_all_built(requested, tmp_path / "build", jobs=1, worker=_server(tmp_path / "marks", broken))
+    cause = "crashed (exit 1): ImportError: libtensorflow_framework.so.2: cannot open shared object file"
+    assert str(failure.value) == f"2 models failed to build: [nnlm] building nnlm {cause}; [swivel] building swivel {cause}"
 
 
 def test_a_warm_cache_starts_no_worker(built: dict, hub_sources: dict, shared_build_dir: Path) -> None:
