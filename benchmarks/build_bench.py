@@ -6,7 +6,11 @@ Each contender runs in a fresh process, rounds interleaved:
   - ours: `ensure_built('nnlm', ...)` into an empty cache: probe, build,
     canonical bytes, hashes, signature/size/op check, manifest, publish;
   - bare: `TextEmbeddingModelGenerator(nnlm_link=...).generate_text_embedding_model(...)`,
-    what the tutorial runs.
+    what the tutorial runs;
+  - served: the same build as `pulumi up` and the CLI run it,
+    `ensure_all_built`, which hands it to the build server (a second
+    interpreter that imports TensorFlow and forks the build); its memory is
+    the process tree's, sampled (proportional set size).
 Then the warm path: a fresh process asking for the same build.
 
 Run: .venv/bin/python benchmarks/build_bench.py [--rounds 5] [--vocab 1000000]
@@ -19,13 +23,19 @@ import shutil
 import subprocess
 import sys
 
-from measure import CHILD_ENV, ROOT, WORK, interleaved, machine, median, run_child, spread, table
+from measure import CHILD_ENV, ROOT, WORK, interleaved, machine, median, run_child, run_tree, spread, table
 
 OURS = (
     "import sys\n"
     "from model_build import ensure_built\n"
     "built = ensure_built('nnlm', {'nnlm': sys.argv[1]}, sys.argv[2])\n"
     "REPORT = {'size': built.manifest['total_size'], 'tf': 'tensorflow' in sys.modules}\n"
+)
+# What `pulumi up` and the CLI run: the build server, TensorFlow imported once, the build in a fork of it.
+SERVED = (
+    "import sys\n"
+    "from model_build import ensure_all_built\n"
+    "ensure_all_built({'nnlm': {'nnlm': sys.argv[1]}}, sys.argv[2])\n"
 )
 BARE = (
     "import sys\n"
@@ -63,6 +73,7 @@ def main() -> None:
     runs = interleaved(args.rounds, {
         "ours": lambda i: run_child(OURS, source, fresh("ours", i)),
         "bare": lambda i: run_child(BARE, source, fresh("bare", i)),
+        "served": lambda i: run_tree(SERVED, source, fresh("served", i)),
     })
     warm = [run_child(OURS, source, str(scratch / "ours-0")) for _ in range(args.rounds)]
     assert not any(run.report["tf"] for run in warm), "the warm path imported TensorFlow"
@@ -77,6 +88,17 @@ def main() -> None:
             ["wall, median (range)", f"{ours_wall:.2f} s ({spread([r.wall for r in runs['ours']])})",
              f"{bare_wall:.2f} s ({spread([r.wall for r in runs['bare']])})", f"{ours_wall / bare_wall:.2f}x", "≤ 1.10x"],
             ["peak memory, median", f"{ours_peak:,.0f} MiB", f"{bare_peak:,.0f} MiB", f"{ours_peak / bare_peak:.2f}x", "≤ 1.05x"],
+        ],
+    ))
+    served_wall, served_peak = median([r.wall for r in runs["served"]]), median([r.peak_mib for r in runs["served"]])
+    print()
+    print(table(
+        ["cold build, fresh process", "through the build server (ensure_all_built)", "bare generator", "ratio"],
+        [
+            ["wall, median (range)", f"{served_wall:.2f} s ({spread([r.wall for r in runs['served']])})",
+             f"{bare_wall:.2f} s", f"{served_wall / bare_wall:.2f}x"],
+            ["peak memory, median (the server's: sampled, proportional)", f"{served_peak:,.0f} MiB", f"{bare_peak:,.0f} MiB",
+             f"{served_peak / bare_peak:.2f}x"],
         ],
     ))
     warm_wall = median([r.wall for r in warm])

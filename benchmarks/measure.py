@@ -3,7 +3,9 @@
 A child's peak memory is read by the child itself (VmHWM in /proc/self/status)
 because ru_maxrss survives exec: a child spawned by a big parent would report
 the parent's size. A process tree (a build that starts workers) is sampled
-instead: the sum of VmRSS over the tree, every 20 ms.
+instead, every 20 ms: the sum of each process's proportional set size (Pss in
+/proc/PID/smaps_rollup), so that pages forked children share with their
+parent count once, not once per process as a sum of VmRSS would.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def run_tree(code: str, *args: str, interval: float = 0.02) -> Run:
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss_mib(proc.pid))
+            peak = max(peak, _tree_pss_mib(proc.pid))
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -79,7 +81,7 @@ def run_tree(code: str, *args: str, interval: float = 0.02) -> Run:
     return Run(wall, peak, json.loads(lines[-1]) if lines else {})
 
 
-def _tree_rss_mib(root: int) -> float:
+def _tree_pss_mib(root: int) -> float:
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -97,9 +99,9 @@ def _tree_rss_mib(root: int) -> float:
     total = 0
     for pid in tree:
         try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
         except OSError:
             continue
