@@ -110,7 +110,7 @@ class Settings:
     models: tuple[str, ...]
     model_sources: Mapping[str, str]
     build_dir: Path
-    build_jobs: int | None  # cold models built at once; None: one more than the cores
+    build_jobs: int | None  # cold models built at once; None: one per core
     samples: SampleSettings
     bert: BertSettings
     text_embedding: TextEmbeddingSettings
@@ -206,7 +206,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
 
     build_jobs = _as_int(get("buildJobs"))
     if build_jobs is None or build_jobs < 0:
-        fail("buildJobs", f"{get('buildJobs')!r}: give how many models may build at once, or 0 for one more than the cores")
+        fail("buildJobs", f"{get('buildJobs')!r}: give how many models may build at once, or 0 for one per core")
         build_jobs = 0
 
     samples = _samples(get("samplePredictions"), location, fail)

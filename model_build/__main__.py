@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build (or find in the cache) and check models")
     build.add_argument("models", nargs="+", metavar="MODEL", help=", ".join(catalog.MODELS))
     build.add_argument(
-        "--jobs", type=_positive, default=None, metavar="N", help="cold models built at once, each in its own process (default: one more than the cores)"
+        "--jobs", type=_positive, default=None, metavar="N", help="cold models built at once, each in its own process (default: one per core)"
     )
     common(build)
     build.set_defaults(run=_build)

@@ -2,11 +2,10 @@
 
 Cached models are answered here without TensorFlow. The cold ones go to one
 build server (`model_build.worker`), which imports TensorFlow once and forks a
-fresh process per build; by default up to one more build runs at once than
-there are cores (the usual `make -j` rule for CPU-bound jobs of unequal
-length: the OS then shares the cores among them, where a pool of exactly
-`cores` leaves one idle while the longest build runs alone), biggest source
-first so that the longest build does not start last. A build that fails, or
+fresh process per build; by default one build per core at a time (with the
+import shared, a build is all computation, and one more at once only
+contends for the cores: docs/benchmarks.md), biggest source first so that
+the longest build does not start last. A build that fails, or
 whose process dies, is reported by model once every other build has
 finished: what did build is published and stays cached.
 """
@@ -44,7 +43,7 @@ class _Plan:
 
 
 def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) + 1
+    return len(os.sched_getaffinity(0))
 
 
 def ensure_all_built(

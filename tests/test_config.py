@@ -22,7 +22,7 @@ def test_defaults_with_only_the_project_set() -> None:
     assert settings.models == ("nnlm", "swivel")
     assert settings.model_sources == {}
     assert settings.build_dir == ROOT / ".build"
-    assert settings.build_jobs is None  # one more than the cores
+    assert settings.build_jobs is None  # one per core
     assert parse({"project": "my-proj-123", "buildJobs": "2"}).build_jobs == 2
     assert settings.samples == config.SampleSettings(rows=500, table="bigquery-public-data.imdb.reviews", column="review")
     assert settings.bert == config.BertSettings(
@@ -101,7 +101,7 @@ BAD = [
     ({"samplePredictions": {"limit": 5}}, "bqml-text-embeddings:samplePredictions: unknown key(s) ['limit']: allowed are ['rows', 'table', 'column']"),
     ({"samplePredictions": "500"}, "bqml-text-embeddings:samplePredictions: '500': give an object with keys ['rows', 'table', 'column']"),
     ({"location": "EU", "evaluation": {"rows": 0}}, "bqml-text-embeddings:samplePredictions.table: bigquery-public-data.imdb.reviews is in US and a query in a EU dataset cannot read it"),
-    ({"buildJobs": -1}, "bqml-text-embeddings:buildJobs: -1: give how many models may build at once, or 0 for one more than the cores"),
+    ({"buildJobs": -1}, "bqml-text-embeddings:buildJobs: -1: give how many models may build at once, or 0 for one per core"),
     ({"buildJobs": "many"}, "bqml-text-embeddings:buildJobs: 'many': give how many models may build at once"),
     ({"bert": {"minReplicas": 0}}, "bqml-text-embeddings:bert.minReplicas: 0: give a whole number of at least 1"),
     ({"bert": {"minReplicas": 3, "maxReplicas": 2}}, "bqml-text-embeddings:bert.maxReplicas: 2 is below bert.minReplicas (3)"),

@@ -404,4 +404,4 @@ def test_build_jobs_reach_the_builder(base_config: dict, monkeypatch: pytest.Mon
     program.build_models(settings)
     assert calls[0]["jobs"] == 3
     program.build_models(config.parse({"project": PROJECT}))
-    assert calls[1]["jobs"] is None  # the builder's default: one more than the cores
+    assert calls[1]["jobs"] is None  # the builder's default: one per core
