@@ -11,7 +11,8 @@ Requests arrive on stdin, one JSON line each: {"model", "sources" (resolved
 handles), "build_dir"}. For each finished build one JSON line goes to stdout:
 {"model", "status" (exit status; -N for signal N), "out", "err"}, where the
 build's last line of output is {"ok": true} or {"error": "<the BuildError>"}.
-Closing stdin lets the running builds finish, then the server exits.
+Closing stdin lets the running builds finish, then the server exits, as
+each build does, without tearing down TensorFlow (most of a second).
 
 Forking is safe only while this process has one thread. Should anything have
 started another, each child execs a fresh interpreter instead
@@ -36,11 +37,18 @@ FAILED = 3  # exit status of a build that failed with a BuildError
 _ERR_TAIL = 4000  # characters of a child's stderr worth passing on
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> None:
     if argv[:1] == ["--one"]:
-        return build_one(json.loads(argv[1]))
-    (build_dir,) = argv
-    return serve(Path(build_dir))
+        status = build_one(json.loads(argv[1]))
+    else:
+        (build_dir,) = argv
+        serve(Path(build_dir))
+        status = 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Straight out: tearing down an interpreter that holds TensorFlow takes most of a second,
+    # which the caller would wait for, and there is nothing left to clean up.
+    os._exit(status)
 
 
 def build_one(request: dict[str, Any]) -> int:
@@ -66,11 +74,12 @@ def preload(build_dir: Path) -> None:
         pass
 
 
-def serve(build_dir: Path) -> int:
+def serve(build_dir: Path) -> None:
     # numpy's and scipy's OpenBLAS each start a thread on import unless told
     # not to; the builds do not need them, and forking wants one thread.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    preload(build_dir)
+    if _single_threaded():  # else each build execs a fresh interpreter, and preloading would be wasted
+        preload(build_dir)
     children: dict[int, tuple[str, Any, Any]] = {}  # pid: (model, its stdout, its stderr)
     selector = selectors.DefaultSelector()
     selector.register(sys.stdin.fileno(), selectors.EVENT_READ)
@@ -90,7 +99,6 @@ def serve(build_dir: Path) -> int:
             _reap(children, block=False)
         else:
             _reap(children, block=True)
-    return 0
 
 
 def _start(request: dict[str, Any]) -> tuple[int, Any, Any]:
@@ -150,4 +158,4 @@ def _read(file: Any) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    main(sys.argv[1:])

@@ -28,7 +28,7 @@ def _server(marks: Path, setup: str = "") -> tuple[str, ...]:
         "    return real(request)\n"
         "worker.build_one = build_one\n"
         f"{setup}\n"
-        "sys.exit(worker.main(sys.argv[1:]))\n"
+        "worker.main(sys.argv[1:])\n"
     )
     marks.mkdir()
     return (sys.executable, "-c", script)
