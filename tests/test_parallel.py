@@ -1,15 +1,22 @@
-"""Concurrent builds: worker processes, the same bytes as one after another, failures kept apart."""
+"""Concurrent builds: forks of one build server, the same bytes as one after another, failures kept apart."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from model_build import BuildError, cache, catalog, ensure_all_built, ensure_built, sources
 from model_build.check import CORE_OPS_DIR
-from tests.conftest import sources_for
+from tests.conftest import ROOT, sources_for
+from tests.fakehub import fresh_env
 
 ALL = ("nnlm", "swivel", "bert")
 
@@ -134,3 +141,58 @@ def test_a_bad_source_fails_before_any_build_starts(hub_sources: dict, tmp_path:
     with pytest.raises(BuildError, match=r"source nnlm: .* is not a SavedModel directory"):
         ensure_all_built(requested, tmp_path / "build", worker=spy)
     assert not started.exists() and not (tmp_path / "build").exists()
+
+
+def test_an_interrupt_stops_the_server_and_its_builds(hub_sources: dict, tmp_path: Path) -> None:
+    """Ctrl-C on `pulumi up` reaches the caller only (the server has its own session): it must stop them."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    server = (
+        "import os, sys, time\n"
+        "from model_build import worker\n"
+        "def build_one(request):\n"
+        f"    with open(os.path.join({str(marks)!r}, 'pids'), 'w') as mark:\n"
+        "        mark.write(f'{os.getppid()} {os.getpid()}')\n"
+        "    time.sleep(600)\n"
+        "worker.build_one = build_one\n"
+        "worker.main(sys.argv[1:])\n"
+    )
+    caller = (
+        "import json, sys\n"
+        "from model_build import ensure_all_built\n"
+        "ensure_all_built(json.loads(sys.argv[1]), sys.argv[2], worker=(sys.executable, '-c', sys.argv[3]))\n"
+    )
+    requested = json.dumps({"swivel": sources_for("swivel", hub_sources)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", caller, requested, str(tmp_path / "build"), server],
+        cwd=ROOT, env=fresh_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (marks / "pids").exists() or not (marks / "pids").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, "the build never started"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    pids = [int(pid) for pid in (marks / "pids").read_text().split()]  # the server, then its build
+    try:
+        assert "KeyboardInterrupt" in err
+        for pid in pids:
+            deadline = time.monotonic() + 10
+            while _alive(pid):
+                assert time.monotonic() < deadline, f"process {pid} outlived the interrupt"
+                time.sleep(0.1)
+    finally:  # a failing run leaves no sleeping build behind
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return status != "Z"  # a zombie has stopped; only its parent's wait remains
