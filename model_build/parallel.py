@@ -64,7 +64,7 @@ def ensure_all_built(
     built = {plan.model: found for plan in plans if (found := cache.load(plan.entry)) is not None}
     cold = sorted((plan for plan in plans if plan.model not in built), key=_source_bytes, reverse=True)
     if cold:
-        failures = _build_in_workers(cold, build_dir, jobs or default_jobs(), report or (lambda _: None), worker)
+        failures = _build_in_server(cold, build_dir, jobs or default_jobs(), report or (lambda _: None), worker)
         for plan in cold:
             if plan.model not in failures:
                 found = cache.load(plan.entry)
@@ -92,7 +92,7 @@ def _source_bytes(plan: _Plan) -> int:
     )
 
 
-def _build_in_workers(
+def _build_in_server(
     plans: list[_Plan], build_dir: Path, jobs: int, report: Callable[[str], None], worker: Sequence[str]
 ) -> dict[str, str]:
     """Builds through one build server, at most `jobs` at once; {model: what went wrong} for those that failed."""

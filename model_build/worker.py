@@ -28,7 +28,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from model_build.api import ensure_built
 from model_build.errors import BuildError
@@ -78,6 +78,9 @@ def serve(build_dir: Path) -> None:
     # numpy's and scipy's OpenBLAS each start a thread on import unless told
     # not to; the builds do not need them, and forking wants one thread.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Events go out on a copy of stdout, and stdout itself to stderr: a library's print cannot garble them.
+    events = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     if _single_threaded():  # else each build execs a fresh interpreter, and preloading would be wasted
         preload(build_dir)
     children: dict[int, tuple[str, Any, Any]] = {}  # pid: (model, its stdout, its stderr)
@@ -94,14 +97,14 @@ def serve(build_dir: Path) -> None:
                 while b"\n" in pending:
                     line, pending = pending.split(b"\n", 1)
                     request = json.loads(line)
-                    pid, out, err = _start(request)
+                    pid, out, err = _start(request, events)
                     children[pid] = (request["model"], out, err)
-            _reap(children, block=False)
+            _reap(children, events, block=False)
         else:
-            _reap(children, block=True)
+            _reap(children, events, block=True)
 
 
-def _start(request: dict[str, Any]) -> tuple[int, Any, Any]:
+def _start(request: dict[str, Any], events: IO[str]) -> tuple[int, Any, Any]:
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by _read once the child is reaped
     alone = _single_threaded()
     sys.stdout.flush()
@@ -111,6 +114,7 @@ def _start(request: dict[str, Any]) -> tuple[int, Any, Any]:
         return pid, out, err
     status = 1
     try:
+        os.close(events.fileno())  # the caller sees the server's end when the server ends
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out.fileno(), 1)
@@ -134,7 +138,7 @@ def _single_threaded() -> bool:
         return False
 
 
-def _reap(children: dict[int, tuple[str, Any, Any]], *, block: bool) -> None:
+def _reap(children: dict[int, tuple[str, Any, Any]], events: IO[str], *, block: bool) -> None:
     while children:
         pid, wait_status = os.waitpid(-1, 0 if block else os.WNOHANG)
         if pid == 0:
@@ -146,8 +150,8 @@ def _reap(children: dict[int, tuple[str, Any, Any]], *, block: bool) -> None:
             "out": _read(out),
             "err": _read(err)[-_ERR_TAIL:],
         }
-        sys.stdout.write(json.dumps(event) + "\n")
-        sys.stdout.flush()
+        events.write(json.dumps(event) + "\n")
+        events.flush()
         block = False
 
 

@@ -112,6 +112,18 @@ def test_a_server_with_threads_builds_each_model_in_a_fresh_interpreter(built: d
     assert list((tmp_path / "marks").iterdir()) == []
 
 
+def test_what_a_library_prints_in_the_server_does_not_garble_its_events(built: dict, hub_sources: dict, tmp_path: Path) -> None:
+    chatty = (
+        "real_preload = worker.preload\n"
+        "def preload(build_dir):\n"
+        "    print('a library says hello', flush=True)\n"
+        "    real_preload(build_dir)\n"
+        "worker.preload = preload\n"
+    )
+    found = ensure_all_built({"nnlm": sources_for("nnlm", hub_sources)}, tmp_path / "build", worker=_server(tmp_path / "marks", chatty))
+    assert found["nnlm"].digest == built["nnlm"].digest
+
+
 def test_a_server_that_cannot_start_names_every_model(hub_sources: dict, tmp_path: Path) -> None:
     broken = (
         "def preload(build_dir):\n"
