@@ -43,7 +43,10 @@ class _Plan:
 
 
 def default_jobs() -> int:
-    return len(os.sched_getaffinity(0))
+    """The cores this process may use (all of them where that cannot be asked: macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def ensure_all_built(

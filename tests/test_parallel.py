@@ -15,6 +15,7 @@ import pytest
 
 from model_build import BuildError, cache, catalog, ensure_all_built, ensure_built, sources
 from model_build.check import CORE_OPS_DIR
+from model_build.parallel import default_jobs
 from tests.conftest import ROOT, sources_for
 from tests.fakehub import fresh_env
 
@@ -208,3 +209,11 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return status != "Z"  # a zombie has stopped; only its parent's wait remains
+
+
+def test_one_build_per_usable_core_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 3}, raising=False)
+    assert default_jobs() == 2  # the cores this process may use, not the machine's
+    monkeypatch.delattr(os, "sched_getaffinity")  # macOS has no affinity call
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert default_jobs() == 8
