@@ -6,6 +6,7 @@ BigQuery or Vertex AI accept; an error names the key and what is allowed.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,27 @@ DEFAULT_SAMPLES = {"rows": 500, "table": "bigquery-public-data.imdb.reviews", "c
 DEFAULT_BERT = {"machineType": "n1-standard-2", "minReplicas": 1, "maxReplicas": 1, "servingImage": None}
 DEFAULT_TEXT_EMBEDDING = {"endpoint": "text-embedding-005"}
 DEFAULT_EVALUATION = {"rows": 1000}
+# A corpus: the user's own table, kept embedded by some of the stack's models (see CorpusSettings).
+CORPUS_REQUIRED = ("table", "key", "text", "models", "schedule")
+DEFAULT_CORPUS: dict[str, Any] = {
+    "batchSize": None,  # rows per batch; None: each model's own (DEFAULT_BATCH_SIZES)
+    "maxAttempts": 3,
+    "timeBudgetMinutes": 180,
+    "index": "IVF",
+    "notifyEmail": False,
+    "notifyTopic": None,
+}
+# Rows a refresh sends to a model per statement. Imported models only cost BigQuery compute; a
+# remote model's rows share Vertex AI's quota (text-embedding-005: 1,500 requests a minute by
+# default), and rows past it come back retryable and unbilled, so its batches stay small enough
+# to finish in minutes and to commit what they embedded.
+DEFAULT_BATCH_SIZES = {"nnlm": 100_000, "swivel": 100_000, "bert": 10_000, "textembedding": 10_000}
+MAX_BATCH_SIZE = 1_000_000
+MAX_ATTEMPTS = 20
+# A script may run 24 hours and each of its statements 6 (BigQuery's limits); a run stops
+# starting batches after its budget, so the budget stays well under both.
+MAX_TIME_BUDGET_MINUTES = 360
+INDEX_TYPES = ("IVF", "TREE_AH")
 DEFAULTS: dict[str, Any] = {
     "region": "us-central1",
     "location": "US",
@@ -45,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "bert": DEFAULT_BERT,
     "textEmbedding": DEFAULT_TEXT_EMBEDDING,
     "evaluation": DEFAULT_EVALUATION,
+    "corpora": {},
 }
 
 # Google's documented forms. Project: 6-30 of [a-z0-9-], starting with a
@@ -57,6 +80,20 @@ REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 # A Vertex AI publisher model id: text-embedding-005, gemini-embedding-001, textembedding-gecko@003.
 ENDPOINT_NAME_RE = re.compile(r"^[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?$")
+# A corpus name becomes part of table, routine and resource names.
+CORPUS_NAME_RE = re.compile(r"^[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?$")
+PUBSUB_TOPIC_RE = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
+# BigQuery's schedule syntax (docs: scheduling-queries, "custom schedules"): "every 24 hours",
+# "every day 03:00", "every mon,wed 09:00", "1st,3rd monday of month 09:00", ... BigQuery judges
+# the grammar; this keeps out what cannot be one and what runs more often than it allows.
+_WEEKDAYS = "(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+SCHEDULE_RE = re.compile(
+    rf"^(?:every (?:[0-9]+ (?:minutes|hours)|day|weekday|{_WEEKDAYS}(?:,{_WEEKDAYS})*)"
+    rf"|(?:[0-9]+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last)(?:,(?:[0-9]+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last))*"
+    rf" (?:day|{_WEEKDAYS}(?:,{_WEEKDAYS})*) of (?:month|quarter|[a-z]+(?:,[a-z]+)*))"
+    r"(?: [0-9]{2}:[0-9]{2})?(?: (?:from [0-9]{2}:[0-9]{2} to [0-9]{2}:[0-9]{2}|synchronized))?$"
+)
+MIN_SCHEDULE_MINUTES = 5
 IMAGE_RE = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
 
 
@@ -102,6 +139,27 @@ class EvaluationSettings:
 
 
 @dataclass(frozen=True)
+class CorpusSettings:
+    """A table of the user's, kept embedded by some of the stack's models (`corpora.NAME`)."""
+
+    name: str
+    table: str  # project.dataset.table, in the stack's location
+    key: tuple[str, ...]  # the columns that identify a row
+    text: str  # the column to embed
+    models: tuple[str, ...]
+    schedule: str | None  # BigQuery's schedule syntax; None: refreshed only by hand
+    batch_sizes: Mapping[str, int]  # rows per batch, per model
+    max_attempts: int  # attempts before a row that keeps failing retryably counts as failed
+    time_budget_minutes: int  # a refresh starts no batch after this
+    index: str | None  # IVF, TREE_AH or None (no vector index)
+    notify_email: bool  # BigQuery's failure email for the scheduled query
+    notify_topic: str | None  # projects/P/topics/T: a Pub/Sub message after every run
+
+    def batch_size(self, model: str) -> int:
+        return self.batch_sizes[model]
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -115,6 +173,7 @@ class Settings:
     bert: BertSettings
     text_embedding: TextEmbeddingSettings
     evaluation: EvaluationSettings
+    corpora: tuple[CorpusSettings, ...] = ()
 
     def sources_for(self, model: str) -> dict[str, str]:
         keys = catalog.get(model).source_keys()
@@ -213,6 +272,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     bert = _bert(get("bert"), region if isinstance(region, str) else "", fail)
     text_embedding = _text_embedding(get("textEmbedding"), fail)
     evaluation = _evaluation(get("evaluation"), location, fail)
+    corpora = _corpora(get("corpora"), models if isinstance(models, list) else [], location, fail)
 
     region_ok = isinstance(region, str) and REGION_RE.match(region)
     if "bert" in models and location and region_ok and not locations.endpoint_region_allowed(location, region):
@@ -237,6 +297,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         bert=bert,
         text_embedding=text_embedding,
         evaluation=evaluation,
+        corpora=corpora,
     )
 
 
@@ -326,6 +387,148 @@ def _evaluation(value: Any, location: str | None, fail: Any) -> EvaluationSettin
     return EvaluationSettings(rows=rows)
 
 
+def _corpora(value: Any, stack_models: list[str], location: str | None, fail: Any) -> tuple[CorpusSettings, ...]:
+    if not isinstance(value, dict):
+        fail("corpora", f"{value!r}: give an object of corpora by name, each with {list(CORPUS_REQUIRED)}")
+        return ()
+    corpora = []
+    for name, spec in value.items():
+        if not isinstance(name, str) or not CORPUS_NAME_RE.match(name):
+            fail(
+                "corpora",
+                f"{name!r} is not a corpus name: 1-30 lowercase letters, digits and underscores, starting with a letter "
+                "(it becomes part of table names)",
+            )
+            continue
+        corpus = _corpus(name, spec, stack_models, location, fail)
+        if corpus is not None:
+            corpora.append(corpus)
+    return tuple(corpora)
+
+
+def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None, fail: Any) -> CorpusSettings | None:
+    key_of = f"corpora.{name}"
+    allowed = [*CORPUS_REQUIRED, *DEFAULT_CORPUS]
+    if not isinstance(spec, dict):
+        fail(key_of, f"{spec!r}: give an object with {list(CORPUS_REQUIRED)} (and optionally {list(DEFAULT_CORPUS)})")
+        return None
+    ok = True
+
+    def bad(key: str, message: str) -> None:
+        nonlocal ok
+        ok = False
+        fail(f"{key_of}.{key}", message)
+
+    for unknown in sorted(set(spec) - set(allowed)):
+        near = difflib.get_close_matches(unknown, allowed, n=1)
+        bad(unknown, f"unknown key{f'; did you mean {near[0]}?' if near else ''} (allowed: {allowed})")
+    for required in CORPUS_REQUIRED:
+        if spec.get(required) is None:
+            bad(required, "required: " + _CORPUS_HINTS[required])
+    merged = {**DEFAULT_CORPUS, **{k: v for k, v in spec.items() if v is not None}}
+
+    table = merged.get("table")
+    if table is not None:
+        parts = table.split(".") if isinstance(table, str) else []
+        if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
+            bad("table", f"{table!r}: {_CORPUS_HINTS['table']}")
+        elif location and locations.KNOWN_TABLE_LOCATIONS.get(f"{parts[0]}.{parts[1]}", location) != location:
+            known = locations.KNOWN_TABLE_LOCATIONS[f"{parts[0]}.{parts[1]}"]
+            bad("table", f"{table} is in {known} and BigQuery queries only within one location: set location to {known}, "
+                "or point at a copy of the table in " + location)
+
+    key = merged.get("key")
+    if isinstance(key, str):
+        key = [key]
+    if key is not None:
+        if not isinstance(key, list) or not key or not all(isinstance(k, str) and COLUMN_RE.match(k) for k in key):
+            bad("key", f"{merged.get('key')!r}: {_CORPUS_HINTS['key']}")
+        elif len(set(key)) != len(key):
+            bad("key", f"{key!r} names a column twice")
+
+    text = merged.get("text")
+    if text is not None and (not isinstance(text, str) or not COLUMN_RE.match(text)):
+        bad("text", f"{text!r}: {_CORPUS_HINTS['text']}")
+
+    models = merged.get("models")
+    if models is not None:
+        if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+            bad("models", f"{models!r}: {_CORPUS_HINTS['models']}")
+        else:
+            missing = [m for m in models if m not in stack_models]
+            if missing:
+                bad("models", f"{missing} not among the stack's models {stack_models}: add them to `models`, or choose from those")
+            if len(set(models)) != len(models):
+                bad("models", f"{models!r} names a model twice")
+
+    schedule = merged.get("schedule")
+    if schedule is not None:
+        schedule = _schedule(schedule, lambda message: bad("schedule", message))
+
+    batch_raw = merged["batchSize"]
+    batch = None if batch_raw is None else _as_int(batch_raw)
+    if batch_raw is not None and (batch is None or not 1 <= batch <= MAX_BATCH_SIZE):
+        bad("batchSize", f"{batch_raw!r}: give rows per batch from 1 to {MAX_BATCH_SIZE:,}, or leave it out for each model's default")
+    attempts = _as_int(merged["maxAttempts"])
+    if attempts is None or not 1 <= attempts <= MAX_ATTEMPTS:
+        bad("maxAttempts", f"{merged['maxAttempts']!r}: give a whole number from 1 to {MAX_ATTEMPTS}")
+    budget = _as_int(merged["timeBudgetMinutes"])
+    if budget is None or not 1 <= budget <= MAX_TIME_BUDGET_MINUTES:
+        bad("timeBudgetMinutes", f"{merged['timeBudgetMinutes']!r}: give minutes from 1 to {MAX_TIME_BUDGET_MINUTES} (BigQuery stops a statement after 6 hours)")
+    index = merged["index"]
+    if index != "none" and index not in INDEX_TYPES:
+        bad("index", f"{index!r}: give one of {[*INDEX_TYPES, 'none']}")
+    if not isinstance(merged["notifyEmail"], bool):
+        bad("notifyEmail", f"{merged['notifyEmail']!r}: give true or false")
+    topic = merged["notifyTopic"]
+    if topic is not None and (not isinstance(topic, str) or not PUBSUB_TOPIC_RE.match(topic)):
+        bad("notifyTopic", f"{topic!r}: give a Pub/Sub topic as projects/PROJECT/topics/TOPIC")
+
+    if not ok:
+        return None
+    return CorpusSettings(
+        name=name,
+        table=table,
+        key=tuple(key),
+        text=text,
+        models=tuple(models),
+        schedule=schedule,
+        batch_sizes={m: batch or DEFAULT_BATCH_SIZES[m] for m in models},
+        max_attempts=attempts,
+        time_budget_minutes=budget,
+        index=None if index == "none" else index,
+        notify_email=merged["notifyEmail"],
+        notify_topic=topic,
+    )
+
+
+_CORPUS_HINTS = {
+    "table": "give the table to embed as project.dataset.table (in the stack's location)",
+    "key": "give a list of the column(s) that identify a row, e.g. [ticket_id]",
+    "text": "give the name of the STRING column to embed",
+    "models": "give a non-empty list of the stack's models to embed it with, e.g. [nnlm]",
+    "schedule": 'give BigQuery\'s schedule syntax such as "every 24 hours", or "none" to refresh only by hand',
+}
+
+
+def _schedule(value: Any, bad: Any) -> str | None:
+    """A schedule BigQuery may accept, None for "none"; else reports and returns None."""
+    if not isinstance(value, str) or not value.strip():
+        bad(f"{value!r}: {_CORPUS_HINTS['schedule']}")
+        return None
+    text = " ".join(value.strip().lower().split())
+    if text == "none":
+        return None
+    if not SCHEDULE_RE.match(text):
+        bad(f"{value!r} is not BigQuery's schedule syntax: {_CORPUS_HINTS['schedule']}")
+        return None
+    every = re.match(r"^every ([0-9]+) (minutes|hours)", text)
+    if every and int(every.group(1)) * (1 if every.group(2) == "minutes" else 60) < MIN_SCHEDULE_MINUTES:
+        bad(f"{value!r}: BigQuery runs a scheduled query at most every {MIN_SCHEDULE_MINUTES} minutes")
+        return None
+    return text
+
+
 def from_pulumi() -> Settings:
     """Reads the stack's config (the only place that touches pulumi.Config)."""
     import pulumi
@@ -334,7 +537,7 @@ def from_pulumi() -> Settings:
     raw: dict[str, Any] = {"project": gcp.get("project"), "region": gcp.get("region")}
     for name in ("location", "dataset", "buildDir", "buildJobs"):
         raw[name] = ours.get(name)
-    for name in ("models", "modelSources", "samplePredictions", "bert", "textEmbedding", "evaluation"):
+    for name in ("models", "modelSources", "samplePredictions", "bert", "textEmbedding", "evaluation", "corpora"):
         try:
             raw[name] = ours.get_object(name)
         except Exception:  # noqa: BLE001 - pulumi raises a bare error for bad JSON

@@ -65,3 +65,52 @@ def owner_label(project: str, stack: str) -> str:
     raw = f"{project}-{stack}".lower()
     cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)
     return cleaned[:63]
+
+
+# --- corpora: the user's own tables, kept embedded (infra/steps/corpus.py) ---------------------
+# These take the dataset as "project.dataset": a corpus component is given its dataset, not the settings.
+
+
+def dataset_path(settings: Settings) -> str:
+    return f"{settings.project}.{settings.dataset}"
+
+
+def corpus_embeddings_table(dataset_path: str, corpus: str, model: str) -> str:
+    """What LangChain and BigQuery DataFrames search: only rows the model embedded."""
+    return f"{dataset_path}.{corpus}_{model}_embeddings"
+
+
+def corpus_failures_table(dataset_path: str, corpus: str, model: str) -> str:
+    """Rows waiting for a retry or failed for good, kept apart so the vector column stays uniform."""
+    return f"{dataset_path}.{corpus}_{model}_failures"
+
+
+def corpus_runs_table(dataset_path: str, corpus: str) -> str:
+    return f"{dataset_path}.{corpus}_refresh_runs"
+
+
+def corpus_lease_table(dataset_path: str, corpus: str) -> str:
+    return f"{dataset_path}.{corpus}_refresh_lease"
+
+
+def corpus_status_view(dataset_path: str, corpus: str) -> str:
+    return f"{dataset_path}.{corpus}_status"
+
+
+def corpus_refresh_procedure(dataset_path: str, corpus: str, model: str) -> str:
+    return f"{dataset_path}.refresh_{corpus}_{model}"
+
+
+def corpus_search_function(dataset_path: str, corpus: str, model: str) -> str:
+    return f"{dataset_path}.search_{corpus}_{model}"
+
+
+def corpus_index(corpus: str, model: str) -> str:
+    """A vector index's name: unqualified, it lives beside its table."""
+    return f"{corpus}_{model}_embedding_index"
+
+
+def corpus_service_account_id(dataset_path: str, corpus: str) -> str:
+    """6-30 of [a-z0-9-], unique per dataset and corpus (service account ids are project-wide)."""
+    digest = hashlib.sha256(f"{dataset_path}/{corpus}".encode()).hexdigest()[:6]
+    return f"{corpus.replace('_', '-')[:23].rstrip('-')}-{digest}"

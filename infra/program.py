@@ -9,7 +9,9 @@ import pulumi
 from infra import config
 from infra.bigquery import sql
 from infra.bigquery.embedding import Purpose
+from infra.naming import dataset_path
 from infra.steps.bert_serving import BertServing
+from infra.steps.corpus import Corpus, Place
 from infra.steps.evaluation import EmbeddingQuality
 from infra.steps.foundation import Foundation
 from infra.steps.imported_model import ImportedModel
@@ -81,6 +83,8 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
         quality = EmbeddingQuality("embedding-quality", settings, served, base.dataset)
         outputs["embeddingQualityTable"] = quality.table_id
         outputs["embeddingQuality"] = quality.figures
+    if settings.corpora:
+        outputs["corpora"] = declare_corpora(settings, base, served, connection)
     if connection is not None:
         outputs["connection"] = connection.reference
     links = {
@@ -96,4 +100,38 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
             f"?project={p}",
         )
     outputs["consoleLinks"] = links
+    return outputs
+
+
+def declare_corpora(
+    settings: config.Settings, base: Foundation, served: dict[str, ServedModel], connection: VertexConnection | None
+) -> dict[str, Any]:
+    """Every corpus kept embedded; per corpus the queries a user runs to watch it, search it and refresh it."""
+    place = Place(
+        project=settings.project,
+        location=settings.location,
+        dataset=base.dataset,
+        dataset_path=dataset_path(settings),
+        stack=pulumi.get_stack(),
+        apis=(base.services["iam.googleapis.com"], base.services["bigquerydatatransfer.googleapis.com"]),
+    )
+    outputs: dict[str, Any] = {}
+    for spec in settings.corpora:
+        corpus = Corpus(spec, place, {model: served[model] for model in spec.models}, connection)
+        outputs[spec.name] = {
+            "statusView": corpus.view_id,
+            "statusQuery": corpus.status_query,
+            "refresher": corpus.refresher.email,
+            "models": {
+                model: {
+                    "table": part.tables.embeddings,
+                    "failures": part.tables.failures,
+                    "searchQuery": part.search_query,
+                    "searchFunction": part.function_id,
+                    "refreshNow": part.refresh_now,
+                    "modelVersion": part.model_version,
+                }
+                for model, part in corpus.models.items()
+            },
+        }
     return outputs

@@ -45,6 +45,8 @@ class _Mocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         if args.typ == "gcp:storage/bucket:Bucket":
             outputs["name"] = f"{args.name}-bucket-1a2b3c"
+        if args.typ == "gcp:serviceaccount/account:Account":
+            outputs["email"] = f"{args.inputs['accountId']}@{args.inputs['project']}.iam.gserviceaccount.com"
         if args.typ == "gcp:bigquery/connection:Connection":
             outputs["cloudResource"] = {"serviceAccountId": FAKE_SERVICE_ACCOUNT}
         # Dynamic resources: what their providers' create() would return.

@@ -37,6 +37,12 @@ class Embedder:
             params["task_type"] = purpose.value
         return sql.render(self.template, **params)
 
+    def error(self) -> sql.Fragment:
+        """Why a row was not embedded ('' when it was): the model's status column; an imported model fails whole statements instead."""
+        if self.status_column is None:
+            return sql.render("corpus/error_none")
+        return sql.render("corpus/error_column", column=self.status_column)
+
     def searchable(self, table: str) -> sql.Fragment:
         """The table's rows VECTOR_SEARCH may read: all, or those the model embedded."""
         if self.status_column is None:

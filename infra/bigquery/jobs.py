@@ -98,13 +98,60 @@ def drop(client: Any, sql: str, location: str) -> None:
 
 
 def find(client: Any, kind: str, object_id: str) -> dict[str, Any] | None:
-    """The REST resource of a MODEL, TABLE or TABLE FUNCTION, or None if it does not exist."""
+    """The REST resource of what a statement made, or None if it does not exist (a vector index: its table)."""
     from google.api_core import exceptions as gexc
 
-    get = {"MODEL": client.get_model, "TABLE": client.get_table, "TABLE FUNCTION": client.get_routine}[kind]
+    get = {
+        "MODEL": client.get_model,
+        "TABLE": client.get_table,
+        "VIEW": client.get_table,
+        "VECTOR INDEX": client.get_table,
+        "TABLE FUNCTION": client.get_routine,
+        "PROCEDURE": client.get_routine,
+    }[kind]
     try:
         return get(object_id, retry=_request_retry()).to_api_repr()
     except gexc.NotFound:
+        return None
+
+
+def start(client: Any, sql: str, location: str, prefix: str) -> str:
+    """Starts `sql` as a job and returns its id at once, without waiting for it to finish."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import bigquery
+
+    try:
+        job = client.query(
+            sql,
+            job_config=bigquery.QueryJobConfig(use_legacy_sql=False),
+            location=location,
+            job_id_prefix=prefix,
+            retry=_request_retry(),
+        )
+        return job.job_id
+    except gexc.RetryError as exc:
+        raise StatementError(f"BigQuery still failing after retries: {_message(exc.cause or exc)}\n--- statement ---\n{sql}") from exc
+    except gexc.GoogleAPICallError as exc:
+        raise StatementError(f"BigQuery rejected the statement: {_message(exc)}\n--- statement ---\n{sql}") from exc
+
+
+def cancel(client: Any, job_id: str, location: str) -> None:
+    """Asks BigQuery to stop a job; one that is gone or already done needs nothing."""
+    from google.api_core import exceptions as gexc
+
+    try:
+        client.cancel_job(job_id, location=location, retry=_request_retry())
+    except gexc.NotFound:
+        return
+
+
+def table_location(client: Any, table: str) -> str | None:
+    """Where a table lives (US, EU or a region), or None if it does not exist or cannot be seen."""
+    from google.api_core import exceptions as gexc
+
+    try:
+        return client.get_table(table, retry=_request_retry()).location
+    except (gexc.NotFound, gexc.Forbidden):
         return None
 
 

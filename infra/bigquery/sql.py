@@ -17,6 +17,7 @@ from infra.config import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "sql"
 _PLAIN = re.compile(r"^[A-Za-z0-9_.:/*@-]+$")
+_SEPARATORS = (", ", " AND ")
 
 
 class UnsafeSqlParameter(ValueError):
@@ -40,6 +41,14 @@ def render(template: str, **params: str | int) -> Fragment:
     # A fragment loses its trailing newline so that `(${rows}))` reads as one line.
     values = {name: value.rstrip() if isinstance(value, Fragment) else str(value) for name, value in params.items()}
     return Fragment(text.substitute(values))
+
+
+def join(fragments: Iterable[Fragment], separator: str) -> Fragment:
+    """Rendered fragments joined by a list separator (", ") or a conjunction (" AND ")."""
+    parts = list(fragments)
+    if separator not in _SEPARATORS or not parts or not all(isinstance(part, Fragment) for part in parts):
+        raise TypeError(f"join takes rendered fragments and one of {_SEPARATORS}")
+    return Fragment(separator.join(part.strip() for part in parts))
 
 
 def union_all(queries: Iterable[Fragment]) -> Fragment:

@@ -22,7 +22,14 @@ from infra.bigquery import jobs, sql
 
 COMPONENT_TYPE = "bqml-text-embeddings:bigquery:SqlStatement"
 _COMPARED = ("project", "location", "sql", "drop_sql", "wait_for_iam", "triggers", "report_sql")
-_DROP_TEMPLATES = {"MODEL": "drop_model", "TABLE": "drop_table", "TABLE FUNCTION": "drop_table_function"}
+_DROP_TEMPLATES = {
+    "MODEL": ("drop_model", "model"),
+    "TABLE": ("drop_table", "table"),
+    "TABLE FUNCTION": ("drop_table_function", "function"),
+    "PROCEDURE": ("drop_procedure", "procedure"),
+    "VIEW": ("drop_view", "view"),
+}
+Kind = Literal["MODEL", "TABLE", "TABLE FUNCTION", "PROCEDURE", "VIEW", "VECTOR INDEX"]
 _REPLACING = ("project", "location", "drop_sql")
 
 
@@ -96,7 +103,10 @@ class _Statement(pulumi.dynamic.Resource):
 
 
 class SqlStatement(pulumi.ComponentResource):
-    """One statement that makes a MODEL, TABLE or TABLE FUNCTION, dropped on delete.
+    """One statement that makes a MODEL, TABLE, TABLE FUNCTION, PROCEDURE, VIEW or VECTOR INDEX, dropped on delete.
+
+    A VECTOR INDEX names its table as the target (it lives and dies with it, and
+    may wait for rows before it exists) and passes its own `drop`.
 
     `expect` says what a read should find in the made model (`modelUri`,
     `endpoint`); `triggers` are values whose change re-runs an unchanged
@@ -111,18 +121,21 @@ class SqlStatement(pulumi.ComponentResource):
         project: str,
         location: str,
         sql_text: pulumi.Input[str],
-        makes: tuple[Literal["MODEL", "TABLE", "TABLE FUNCTION"], str],
+        makes: tuple[Kind, str],
         expect: pulumi.Input[Mapping[str, str]] | None = None,
         wait_for_iam: bool = False,
         triggers: Sequence[pulumi.Input[str]] = (),
         report_sql: str | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        drop: sql.Fragment | None = None,
         provider: ResourceProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
         kind, target = makes
-        target_key = {"MODEL": "model", "TABLE": "table", "TABLE FUNCTION": "function"}[kind]
+        if drop is None:
+            template, target_key = _DROP_TEMPLATES[kind]
+            drop = sql.render(template, **{target_key: target})
         self.statement = _Statement(
             name,
             provider or BigQueryStatementProvider(),
@@ -130,7 +143,7 @@ class SqlStatement(pulumi.ComponentResource):
                 "project": project,
                 "location": location,
                 "sql": sql_text,
-                "drop_sql": sql.render(_DROP_TEMPLATES[kind], **{target_key: target}),
+                "drop_sql": drop,
                 "target_kind": kind,
                 "target": target,
                 "expect": expect or {},

@@ -15,6 +15,8 @@ class Foundation(pulumi.ComponentResource):
         apis = ["bigquery.googleapis.com", "storage.googleapis.com"]
         if settings.with_connection:
             apis += ["bigqueryconnection.googleapis.com", "aiplatform.googleapis.com"]
+        if settings.corpora:  # a service account per corpus, and BigQuery's scheduler
+            apis += ["iam.googleapis.com", "bigquerydatatransfer.googleapis.com"]
         # Never disabled on destroy: other work in the project may use them.
         self.services = {
             api: gcp.projects.Service(

@@ -1,0 +1,1 @@
+SELECT doc_id, content FROM _batch WHERE TRIM(IFNULL(content, '')) != ''

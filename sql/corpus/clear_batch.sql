@@ -1,0 +1,1 @@
+DELETE FROM `${target}` WHERE doc_id IN (SELECT doc_id FROM _batch)

@@ -1,0 +1,1 @@
+DROP VECTOR INDEX IF EXISTS `${index}` ON `${table}`;

@@ -1,0 +1,1 @@
+    -- No vector index (index: none): VECTOR_SEARCH compares every row.

@@ -1,0 +1,1 @@
+`${column}` IS NOT NULL

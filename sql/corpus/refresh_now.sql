@@ -1,0 +1,2 @@
+-- Refresh corpus ${corpus} with ${model} now (the scheduled query runs the same).
+CALL `${procedure}`();

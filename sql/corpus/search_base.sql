@@ -1,0 +1,1 @@
+(SELECT * FROM `${embeddings}` WHERE model_version = '${model_version}')
