@@ -11,6 +11,8 @@ import math
 import re
 import shutil
 import subprocess
+import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from tests.googlesql import Engine, GoogleSQLError, MissingEngine, Param, Table, server
 
+ROOT = Path(__file__).resolve().parent.parent
 TICKETS = "my-proj-123.tf_models_tutorial.tickets"
 EMBEDDINGS = "my-proj-123.tf_models_tutorial.tickets_nnlm_embeddings"
 T = f"`{TICKETS}`"
@@ -140,7 +143,7 @@ def test_arrays_literals_generate_array_subqueries_and_exact_floats(googlesql: E
     literals = googlesql.query("SELECT [1.0, 2.0] AS a, ARRAY<FLOAT64>[] AS e, GENERATE_ARRAY(1, 7, 3) AS g, [0.1 + 0.2] AS s", {})
     assert literals.columns == [("a", "ARRAY<FLOAT64>"), ("e", "ARRAY<FLOAT64>"), ("g", "ARRAY<INT64>"), ("s", "ARRAY<FLOAT64>")]
     assert literals.rows == [{"a": [1.0, 2.0], "e": [], "g": [1, 4, 7], "s": [0.1 + 0.2]}]
-    extremes = [math.pi, 5e-324, 1.7976931348623157e308, -0.0, math.inf]
+    extremes = [math.pi, 5e-324, 1.7976931348623157e308, -0.0, math.inf, math.nan]
     back = googlesql.query("SELECT @v AS v", {}, {"v": extremes}).rows[0]["v"]
     assert [x.hex() for x in back] == [x.hex() for x in extremes]
 
@@ -184,6 +187,17 @@ def test_every_column_type_round_trips_with_nulls(googlesql: Engine) -> None:
     result = googlesql.query("SELECT * FROM `p.d.everything`", {"p.d.everything": table})
     assert result.columns == columns
     assert result.rows == [full, dict.fromkeys(full)]
+
+
+def test_language_options_are_bigquerys_product_mode_and_time_zone(googlesql: Engine) -> None:
+    # EXTERNAL product mode: BigQuery's type names only.
+    with pytest.raises(GoogleSQLError, match="Type not found: DOUBLE"):
+        googlesql.query("SELECT CAST(1 AS DOUBLE)", {})
+    with pytest.raises(GoogleSQLError, match="Type not found: INT32"):
+        googlesql.query("SELECT CAST(1 AS INT32)", {})
+    # UTC, as in BigQuery (ZetaSQL's own default is America/Los_Angeles).
+    result = googlesql.query("SELECT DATE(TIMESTAMP '2026-11-25 02:00:00') AS d, TIMESTAMP '2026-11-25 02:00:00' AS t", {})
+    assert result.rows == [{"d": dt.date(2026, 11, 25), "t": dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC)}]
 
 
 # --- DML ---------------------------------------------------------------------------------------
@@ -293,6 +307,30 @@ def test_the_server_listens_on_loopback_and_stops_with_the_engine() -> None:
     finally:
         engine.close()
     assert process.poll() is not None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_server_dies_with_a_test_process_killed_outright(tmp_path: Path) -> None:
+    script = "import sys, time; from tests.googlesql import Engine; e = Engine.start(); print(e._server.process.pid, flush=True); time.sleep(60)"
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        pid = int(child.stdout.readline())
+    finally:
+        child.kill()
+        child.wait()
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie is dead, waiting for init to reap it
 
 
 def test_a_missing_binary_says_to_run_dev_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

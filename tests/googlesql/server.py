@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import platform
@@ -46,7 +47,8 @@ def _free_port() -> int:
 
 def _die_with_parent() -> None:
     # Linux only: the kernel kills the server when the test process dies, even by SIGKILL,
-    # where no finalizer runs.
+    # where neither the fixture's finalizer nor atexit runs. Strictly, when the thread that
+    # started it ends: start the engine from the main thread or a thread that outlives its use.
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         pr_set_pdeathsig = 1
@@ -77,6 +79,8 @@ class Server:
             while self.process.poll() is None and time.monotonic() < deadline:
                 try:
                     grpc.channel_ready_future(self.channel).result(timeout=0.2)
+                    # For an engine nobody closes (no fixture, no `with`) on a system without PDEATHSIG.
+                    atexit.register(self.close)
                     return
                 except grpc.FutureTimeoutError:
                     continue
@@ -100,6 +104,7 @@ class Server:
         self.log.close()
 
     def close(self) -> None:
+        atexit.unregister(self.close)
         self.channel.close()
         self._stop()
 
