@@ -242,7 +242,7 @@ def test_delete_not_in_and_not_exists(googlesql: Engine) -> None:
     orphans = googlesql.modify(f"DELETE FROM {E} WHERE id NOT IN (SELECT id FROM {T})", tables())
     assert [r["id"] for r in orphans.rows] == [1, 1, 3]
     stale = googlesql.modify(
-        f"DELETE {E} AS e WHERE NOT EXISTS (SELECT 1 FROM {T} AS t WHERE t.id = e.id AND e.model = 'nnlm')", tables()
+        f"DELETE {E} AS e WHERE NOT EXISTS (SELECT 1 FROM {T} AS t WHERE t.id = e.id AND e.model = @model)", tables(), {"model": "nnlm"}
     )
     assert [(r["id"], r["model"]) for r in stale.rows] == [(1, "nnlm"), (3, "nnlm")]
 
@@ -280,6 +280,8 @@ def test_errors_carry_zetasql_message_the_sql_and_a_caret(googlesql: Engine) -> 
     assert caught.value.sql == sql and sql in str(caught.value)
     with pytest.raises(GoogleSQLError, match=re.escape("Table not found: `my-proj-123.x.y`")):
         googlesql.query("SELECT 1 FROM `my-proj-123.x.y`", tables())
+    with pytest.raises(GoogleSQLError, match=re.escape("Found duplicate(s): id")):
+        googlesql.query(f"SELECT id, ID FROM {T}", tables())
     with pytest.raises(GoogleSQLError, match="division by zero"):
         googlesql.query("SELECT 1 / 0", {})
     with pytest.raises(GoogleSQLError, match="Syntax error"):

@@ -182,8 +182,13 @@ class Engine:
         response = _rpc(self._stub.EvaluateQuery, request, sql)
         columns = list(response.prepared.columns)
         names = _bigquery_names([column.name for column in columns])
-        if len(set(names)) != len(names):
-            raise GoogleSQLError(f"duplicate column names in the result: {names}", sql, "HARNESS")
+        lowered = [name.lower() for name in names]
+        duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
+        if duplicates:
+            # BigQuery refuses these too (rows as dicts could not hold them anyway); its words.
+            raise GoogleSQLError(
+                f"Duplicate column names in the result are not supported. Found duplicate(s): {', '.join(duplicates)}", sql, "HARNESS"
+            )
         rows = [
             {name: values.from_value(cell, column.type) for name, column, cell in zip(names, columns, row.cell, strict=True)}
             for row in response.content.table_data.row
@@ -206,11 +211,12 @@ class Engine:
         name = response.table_name
         target = tables[name]
         types = _column_types(name, target)
-        # Every row through the codec, so untouched and changed rows have the same Python types.
+
         def decode(cells: Any) -> dict[str, Any]:
             # Cells past the table's columns are the row-id pseudo-column's.
             return {c: values.from_value(cell, t) for (c, t), cell in zip(types.items(), cells[: len(types)], strict=True)}
 
+        # Untouched rows through the codec too, so all rows have the same Python types (aware TIMESTAMPs...).
         kept = {index: decode(row.cell) for index, row in enumerate(contents[name].table_data.row)}
         inserted: list[dict[str, Any]] = []
         operation = self._pb.service.EvaluateModifyResponse.Row

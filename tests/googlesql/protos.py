@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple
@@ -47,17 +48,18 @@ def require_home() -> Path:
 
 
 def _key(protos: Path) -> str:
-    import google.protobuf
-    from grpc_tools import protoc
-
-    digest = hashlib.sha256(f"{google.protobuf.__version__} {protoc.__file__}".encode())
+    # The generated code depends on the protobuf runtime and on the compiler's version.
+    digest = hashlib.sha256(f"protobuf {metadata.version('protobuf')} grpcio-tools {metadata.version('grpcio-tools')}".encode())
     for path in sorted(protos.rglob("*.proto")):
         digest.update(str(path.relative_to(protos)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def _compile(protos: Path, out: Path) -> None:
-    from grpc_tools import protoc
+    try:
+        from grpc_tools import protoc
+    except ImportError:
+        raise MissingEngine("grpcio-tools is not installed: run ./dev setup") from None
 
     # grpc_tools ships google/protobuf/*.proto (empty, descriptor, timestamp) that the protos import.
     well_known = Path(protoc.__file__).parent / "_proto"
