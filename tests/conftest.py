@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.googlesql import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,3 +117,12 @@ def run_cli(*args: str, stdin: str | None = None, timeout: int = 600) -> subproc
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def googlesql() -> Iterator[Engine]:
+    """GoogleSQL's reference engine (ZetaSQL's local service), one process for the session."""
+    from tests.googlesql import Engine
+
+    with Engine.start() as engine:
+        yield engine
