@@ -1,4 +1,4 @@
--- Every row of the source that has a key, once per key (the first by its text if a key repeats):
+-- Every row of the source that has a key, once per key (the same one every run if a key repeats):
 -- its id, its text and a fingerprint of the text, which tells an edit from an unchanged row.
 SELECT doc_id, content, content_fingerprint
 FROM (
