@@ -47,9 +47,9 @@ class FakeModel(Embedder):
 
     def embed(self, rows: sql.Fragment, purpose: Purpose) -> sql.Fragment:
         vector = (
-            "ARRAY(SELECT CAST(ABS(MOD(FARM_FINGERPRINT(CONCAT('{seed}', '/', r.content, '/', CAST(d AS STRING))), 1000)) AS FLOAT64) / 1000.0 "
-            "FROM UNNEST(GENERATE_ARRAY(1, {dims})) AS d ORDER BY d)"
-        ).format(seed=self.seed, dims=self.dims)
+            f"ARRAY(SELECT CAST(ABS(MOD(FARM_FINGERPRINT(CONCAT('{self.seed}', '/', r.content, '/', CAST(d AS STRING))), 1000)) AS FLOAT64) / 1000.0 "
+            f"FROM UNNEST(GENERATE_ARRAY(1, {self.dims})) AS d ORDER BY d)"
+        )
         return sql.Fragment(
             f"SELECT r.content, IF(f.status IS NULL, {vector}, ARRAY<FLOAT64>[]) AS embedding, "
             f"IFNULL(f.status, '') AS status, r.* EXCEPT (content)\n"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from infra.bigquery import refresh
-from tests.corpus_runs import RETRYABLE, SOURCE, TABLES, World, fake_model, plan
+from tests.corpus_runs import RETRYABLE, TABLES, World, fake_model, plan
 from tests.googlesql import Engine, Table
 
 SOURCE_COLUMNS = [("ticket_id", "INT64"), ("line", "INT64"), ("body", "STRING"), ("priority", "STRING")]
