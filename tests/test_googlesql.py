@@ -198,6 +198,9 @@ def test_language_options_are_bigquerys_product_mode_and_time_zone(googlesql: En
     # UTC, as in BigQuery (ZetaSQL's own default is America/Los_Angeles).
     result = googlesql.query("SELECT DATE(TIMESTAMP '2026-11-25 02:00:00') AS d, TIMESTAMP '2026-11-25 02:00:00' AS t", {})
     assert result.rows == [{"d": dt.date(2026, 11, 25), "t": dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC)}]
+    # The INTERVAL type, enabled beyond this ZetaSQL's released features as BigQuery has it.
+    later = googlesql.query("SELECT @t + INTERVAL 90 MINUTE AS t", {}, {"t": TS})
+    assert later.rows == [{"t": TS + dt.timedelta(minutes=90)}]
 
 
 # --- DML ---------------------------------------------------------------------------------------
