@@ -333,6 +333,20 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie is dead, waiting for init to reap it
 
 
+@pytest.mark.parametrize(
+    ("system", "machine", "name"),
+    [("Linux", "x86_64", "remote_server.so"), ("Linux", "aarch64", "remote_server_arm.so"),
+     ("Darwin", "x86_64", "remote_server"), ("Darwin", "arm64", "remote_server_arm")],
+)  # fmt: skip
+def test_the_binary_is_picked_by_platform(monkeypatch: pytest.MonkeyPatch, system: str, machine: str, name: str) -> None:
+    monkeypatch.setattr(server.platform, "system", lambda: system)
+    monkeypatch.setattr(server.platform, "machine", lambda: machine)
+    assert server.binary().name == name
+    monkeypatch.setattr(server.platform, "system", lambda: "Windows")
+    with pytest.raises(MissingEngine, match="no binary for Windows"):
+        server.binary()
+
+
 def test_a_missing_binary_says_to_run_dev_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from tests.googlesql import protos
 
