@@ -17,6 +17,8 @@ from tests.googlesql.server import Server
 # the evaluator refuses as a duplicate.
 ROW_ID = "$row_id"
 RPC_TIMEOUT = 120.0
+# In development in this ZetaSQL, generally available in BigQuery: `ts + INTERVAL 1 DAY`.
+EXTRA_FEATURES = ("FEATURE_INTERVAL_TYPE",)
 STATEMENT_KINDS = ("RESOLVED_QUERY_STMT", "RESOLVED_INSERT_STMT", "RESOLVED_UPDATE_STMT", "RESOLVED_DELETE_STMT", "RESOLVED_MERGE_STMT")
 
 
@@ -102,6 +104,7 @@ class Engine:
         # Every released feature (QUALIFY, dashes in table names, named arguments, ...): BigQuery
         # runs close to the newest GoogleSQL, and a feature BigQuery lacks only widens what passes.
         language = _rpc(self._stub.GetLanguageOptions, pb.service.LanguageOptionsRequest(maximum_features=True), "")
+        language.enabled_language_features.extend(pb.public_options.LanguageFeature.Value(feature) for feature in EXTRA_FEATURES)
         # EXTERNAL: BigQuery's product mode (FLOAT64 not DOUBLE in messages and casts, no INT32/UINT64/PROTO types).
         language.product_mode = pb.public_options.PRODUCT_EXTERNAL
         language.name_resolution_mode = pb.public_options.NAME_RESOLUTION_DEFAULT
