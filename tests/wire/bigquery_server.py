@@ -22,6 +22,7 @@ import datetime
 import itertools
 import json
 import logging
+import re
 import socket
 import threading
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ ROUTES = [
     ("jobs", "insert", "POST"),
     ("jobs", "get", "GET"),
     ("jobs", "getQueryResults", "GET"),
+    ("jobs", "cancel", "POST"),
     ("models", "get", "GET"),
     ("tables", "get", "GET"),
     ("routines", "get", "GET"),
@@ -104,6 +106,8 @@ class BigQueryServer:
         self.table_rows: dict[str, tuple[list[dict[str, str]], list[dict[str, Any]]]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.cancelled: list[str] = []
+        self.indexes: dict[str, str] = {}  # table -> its vector index
         self.problems: list[str] = []
         self.faults_injected = 0
         self._faults: dict[str, list[Fault]] = {}
@@ -129,6 +133,19 @@ class BigQueryServer:
 
     def add_dataset(self, dataset: str) -> None:
         self.datasets.add(f"{self.project}.{dataset}")
+
+    def add_table(self, table: str, location: str) -> None:
+        """A table of the user's, as tables.get reports it (with its location)."""
+        project, dataset, name = table.split(".")
+        self.datasets.add(f"{project}.{dataset}")
+        self.tables[table] = {
+            "kind": "bigquery#table",
+            "id": f"{project}:{dataset}.{name}",
+            "tableReference": {"projectId": project, "datasetId": dataset, "tableId": name},
+            "type": "TABLE",
+            "location": location,
+            "creationTime": "1764000001000",
+        }
 
     def give_rows(self, table: str, fields: list[dict[str, str]], rows: list[dict[str, Any]]) -> None:
         """What `SELECT * FROM table` answers: a schema (name, type) and rows by column name."""
@@ -226,6 +243,13 @@ class BigQueryServer:
         self.jobs[job_id] = job
         return {**_public(job), "status": {"state": "RUNNING"}}  # done at the first poll
 
+    def _jobs_cancel(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
+        job = self.jobs.get(params["jobId"])
+        if job is None:
+            raise _Refused("notFound", f"Not found: Job {params['projectId']}:{params['jobId']}")
+        self.cancelled.append(params["jobId"])
+        return {"kind": "bigquery#jobCancelResponse", "job": _public(job)}
+
     def _job(self, params: dict[str, str]) -> dict[str, Any]:
         job = self.jobs.get(params["jobId"])
         if job is None:
@@ -269,12 +293,50 @@ class BigQueryServer:
 
     # --- statements --------------------------------------------------------------------
 
+    def _script(self, sql: str) -> bool:
+        """Scripts and statements sqlglot cannot read (CALL, procedures, vector indexes), by their shape;
+        their grammar is GoogleSQL's parser's to judge (tests/test_program_corpora.py)."""
+        text = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip()
+        if match := re.fullmatch(r"CALL `([^`]+)`\(\);?", text):
+            if match.group(1) not in self.routines:
+                raise _Refused("notFound", f"Not found: Routine {match.group(1)}")
+            return True
+        if match := re.match(r"CREATE OR REPLACE PROCEDURE `([^`]+)`\(\)\s+BEGIN\b", text):
+            project, dataset, name = match.group(1).split(".")
+            self._dataset(project, dataset)
+            self.routines[match.group(1)] = {
+                "etag": "routine-1",
+                "routineReference": {"projectId": project, "datasetId": dataset, "routineId": name},
+                "routineType": "PROCEDURE",
+                "language": "SQL",
+                "definitionBody": text,
+                "creationTime": "1764000001000",
+                "lastModifiedTime": "1764000001000",
+            }
+            return True
+        index = r"VECTOR INDEX (?:IF NOT EXISTS )?`([^`]+)` ON `([^`]+)`"
+        if match := re.match(rf"IF \(SELECT COUNT\(\*\) FROM `([^`]+)`\) >= ([0-9]+) THEN\s+CREATE (?:OR REPLACE )?{index}", text):
+            if match.group(1) not in self.tables:
+                raise _Refused("notFound", f"Not found: Table {match.group(1)}")
+            rows = len(self.table_rows.get(match.group(1), ([], []))[1])
+            if rows >= int(match.group(2)):
+                self.indexes[match.group(4)] = match.group(3)
+            return True
+        if match := re.fullmatch(rf"DROP {index};?", text.replace("INDEX IF EXISTS", "INDEX")):
+            if match.group(2) not in self.tables:
+                raise _Refused("notFound", f"Not found: Table {match.group(2)}")
+            self.indexes.pop(match.group(2), None)
+            return True
+        return False
+
     def _execute(self, sql: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]] | None:
+        if self._script(sql):
+            return None
         try:
             statement = parse(sql)
         except (ValueError, sqlglot_errors.ParseError) as exc:
             raise _Refused("invalidQuery", f"Syntax error: {exc}") from None
-        kinds = ("MODEL", "TABLE", "TABLE FUNCTION")
+        kinds = ("MODEL", "TABLE", "TABLE FUNCTION", "VIEW", "PROCEDURE")
         if isinstance(statement, exp.Create) and statement.args.get("kind") in kinds:
             self._create(statement)
         elif isinstance(statement, exp.Drop) and statement.args.get("kind") in kinds:
@@ -295,7 +357,7 @@ class BigQueryServer:
 
     def _create(self, statement: exp.Create) -> None:
         function = statement.args["kind"] == "TABLE FUNCTION"
-        project, dataset, name = _ref(statement.this.this if function else statement.this)
+        project, dataset, name = _ref(statement.this.this if function or isinstance(statement.this, exp.Schema) else statement.this)
         self._dataset(project, dataset)
         full = f"{project}.{dataset}.{name}"
         if function:
@@ -313,12 +375,13 @@ class BigQueryServer:
                 "lastModifiedTime": "1764000001000",
             }
             return
-        if statement.args["kind"] == "TABLE":
+        if statement.args["kind"] in ("TABLE", "VIEW"):
             self.tables[full] = {
                 "kind": "bigquery#table",
                 "id": f"{project}:{dataset}.{name}",
                 "tableReference": {"projectId": project, "datasetId": dataset, "tableId": name},
-                "type": "TABLE",
+                "type": statement.args["kind"],
+                "location": "US",
                 "creationTime": "1764000001000",
             }
             return
@@ -349,11 +412,14 @@ class BigQueryServer:
         (table,) = statement.args.get("tables", [statement.this])
         project, dataset, name = _ref(table)
         self._dataset(project, dataset)
-        store = {"MODEL": self.models, "TABLE": self.tables, "TABLE FUNCTION": self.routines}[statement.args["kind"]]
+        store = {"MODEL": self.models, "TABLE": self.tables, "VIEW": self.tables, "TABLE FUNCTION": self.routines, "PROCEDURE": self.routines}[
+            statement.args["kind"]
+        ]
         full = f"{project}.{dataset}.{name}"
         if full not in store and not statement.args.get("exists"):
             raise _Refused("notFound", f"Not found: {statement.args['kind'].title()} {project}:{dataset}.{name}")
         store.pop(full, None)
+        self.indexes.pop(full, None)  # a table's index goes with it
 
 
 def _public(job: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 # Sent by google-cloud-bigquery and accepted by the API, but absent from the document.
-_UNDOCUMENTED_QUERY = {("jobs", "get"): {"projection"}}
+_UNDOCUMENTED_QUERY = {("jobs", "get"): {"projection"}, ("jobs", "cancel"): {"projection"}}
 
 
 class SchemaError(ValueError):

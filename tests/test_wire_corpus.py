@@ -1,0 +1,117 @@
+"""A corpus through google.cloud.bigquery.Client on the wire: its first fill started and cancelled, and
+every statement it declares made and then dropped, against the BigQuery server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.bigquery.starter import JOB_PREFIX, RefreshStarterProvider, SourceLocationError
+from infra.bigquery.statement import BigQueryStatementProvider
+from tests.pulumi_harness import ProgramRun, run_program
+from tests.wire.bigquery_server import DROPPED, BigQueryServer, http_error
+from tests.wire.clients import bigquery_factory
+
+PROJECT = "my-proj-123"
+SOURCE = "acme-data.support.tickets"
+PROCEDURE = f"{PROJECT}.tf_models_tutorial.refresh_tickets_nnlm"
+CALL = f"-- Refresh corpus tickets with nnlm now.\nCALL `{PROCEDURE}`();\n"
+PROPS = {"project": PROJECT, "location": "US", "source_table": SOURCE, "sql": CALL, "triggers": ["v1"], "job_id": None}
+
+
+@pytest.fixture
+def bq() -> Iterator[BigQueryServer]:
+    server = BigQueryServer(PROJECT).start()
+    server.add_dataset("tf_models_tutorial")
+    server.add_table(SOURCE, "US")
+    server.routines[PROCEDURE] = {"routineReference": {"projectId": PROJECT, "datasetId": "tf_models_tutorial", "routineId": "refresh_tickets_nnlm"}}
+    yield server
+    server.stop()
+    assert server.problems == [], "requests the BigQuery API would not accept"
+
+
+def starter(server: BigQueryServer) -> RefreshStarterProvider:
+    return RefreshStarterProvider(client_factory=bigquery_factory(server.url))
+
+
+def test_the_first_fill_is_started_in_the_location_and_not_waited_for(bq: BigQueryServer) -> None:
+    result = starter(bq).create(dict(PROPS))
+    (get,) = bq.called("tables.get")
+    assert get["params"] == {"projectId": "acme-data", "datasetId": "support", "tableId": "tickets"}
+    (insert,) = bq.called("jobs.insert")
+    assert insert["body"]["configuration"]["query"] == {"query": CALL, "useLegacySql": False}
+    reference = insert["body"]["jobReference"]
+    assert reference["location"] == "US" and reference["jobId"].startswith(JOB_PREFIX)
+    assert result.outs["job_id"] == reference["jobId"]
+    assert bq.called("jobs.get") == [] and bq.called("jobs.getQueryResults") == []  # `pulumi up` does not wait for hours
+
+
+def test_a_source_in_another_location_is_refused_with_the_rule_and_the_fix(bq: BigQueryServer) -> None:
+    bq.add_table(SOURCE, "europe-west1")
+    with pytest.raises(SourceLocationError) as failure:
+        starter(bq).create(dict(PROPS))
+    message = str(failure.value)
+    assert "acme-data.support.tickets is in europe-west1, and BigQuery queries only within one location" in message
+    assert "Copy the table to US, or set bqml-text-embeddings:location to europe-west1" in message
+    assert bq.called("jobs.insert") == []
+
+
+def test_a_missing_source_is_named(bq: BigQueryServer) -> None:
+    bq.tables.pop(SOURCE)
+    with pytest.raises(SourceLocationError, match="acme-data.support.tickets does not exist or the deployer cannot read it"):
+        starter(bq).create(dict(PROPS))
+
+
+def test_rate_limits_and_a_dropped_connection_are_retried_by_the_client(bq: BigQueryServer) -> None:
+    bq.inject("tables.get", http_error(503, "backendError", "Backend error"))
+    bq.inject("jobs.insert", http_error(403, "rateLimitExceeded", "Exceeded rate limits"), DROPPED)
+    result = starter(bq).create(dict(PROPS))
+    assert len(bq.jobs) == 1 and result.outs["job_id"] in bq.jobs
+
+
+def test_a_changed_procedure_starts_a_new_refresh_and_destroy_cancels_the_last(bq: BigQueryServer) -> None:
+    provider = starter(bq)
+    first = provider.create(dict(PROPS)).outs
+    assert not provider.diff("id", first, {**PROPS, "job_id": None}).changes  # nothing changed: nothing runs
+    changed = {**PROPS, "triggers": ["v2"]}
+    assert provider.diff("id", first, changed).changes
+    second = provider.update("id", first, changed).outs
+    assert second["job_id"] != first["job_id"] and len(bq.jobs) == 2
+    provider.delete("id", second)
+    (cancel,) = bq.called("jobs.cancel")
+    assert cancel["params"]["jobId"] == second["job_id"] and cancel["args"]["location"] == "US"
+
+
+def test_cancelling_a_job_bigquery_no_longer_knows_is_fine(bq: BigQueryServer) -> None:
+    starter(bq).delete("id", {**PROPS, "job_id": "bqml_text_embeddings_refresh_gone"})
+    assert bq.called("jobs.cancel") and bq.cancelled == []
+
+
+@pytest.fixture(scope="module")
+def corpus_run(base_config: dict) -> ProgramRun:
+    corpora = {"tickets": {"table": SOURCE, "key": ["ticket_id"], "text": "body", "models": ["nnlm"], "schedule": "every 24 hours"}}
+    return run_program({**base_config, "models": ["nnlm"], "corpora": corpora})
+
+
+def test_every_corpus_statement_is_made_then_dropped_leaving_nothing(bq: BigQueryServer, corpus_run: ProgramRun) -> None:
+    """`pulumi up` then `pulumi destroy` of a corpus, statement by statement through the real client."""
+    statements = corpus_run.statements()
+    model = statements["nnlm-create-model"].inputs
+    order = ["nnlm-create-model", *(name for name in statements if name.startswith("tickets"))]
+    provider = BigQueryStatementProvider(client_factory=bigquery_factory(bq.url))
+    bq.routines.clear()
+    before = (set(bq.tables), set(bq.routines), set(bq.models))
+    made = {name: provider.create(dict(statements[name].inputs)).outs for name in order}
+    assert model["target"] in bq.models
+    for name in order:
+        kind, target = statements[name].inputs["target_kind"], statements[name].inputs["target"]
+        store = bq.routines if kind in ("PROCEDURE", "TABLE FUNCTION") else bq.models if kind == "MODEL" else bq.tables
+        assert target in store, name
+        assert provider.read("id", made[name]).id == "id", name  # refresh finds it
+    assert bq.routines[f"{PROJECT}.tf_models_tutorial.refresh_tickets_nnlm"]["routineType"] == "PROCEDURE"
+
+    for name in reversed(order):  # the engine deletes dependents first
+        provider.delete("id", made[name])
+    assert (set(bq.tables), set(bq.routines), set(bq.models)) == before
+    assert bq.indexes == {}
