@@ -59,7 +59,7 @@ def test_a_source_in_another_location_is_refused_with_the_rule_and_the_fix(bq: B
 
 def test_a_missing_source_is_named(bq: BigQueryServer) -> None:
     bq.tables.pop(SOURCE)
-    with pytest.raises(SourceLocationError, match="acme-data.support.tickets does not exist or the deployer cannot read it"):
+    with pytest.raises(SourceLocationError, match=r"acme-data\.support\.tickets does not exist or the deployer cannot read it"):
         starter(bq).create(dict(PROPS))
 
 
