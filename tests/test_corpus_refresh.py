@@ -46,7 +46,7 @@ def assert_consistent(world: World, p: refresh.Refresh, expect_pending: int = 0)
     texts = source_texts(world)
     for doc_id, row in embedded.items():
         assert row["content"] == texts[doc_id] and row["model_version"] == p.model_version and row["status"] == "embedded"
-        assert len(row["embedding"]) == p.embedder.dims  # one vector length in the column, as the index needs
+        assert len(row["embedding"]) == row["dims"] == p.embedder.dims  # one vector length in the column, as the index needs
     status = world.status(p)
     current_failed = sum(1 for f in failures.values() if f["status"] == "failed" and f["model_version"] == p.model_version)
     assert status["source_rows"] == len(texts)

@@ -1,5 +1,6 @@
--- A new model version with other dimensions: its first vectors replace the old ones' place in the
--- index at once, and every old row becomes pending (one vector length per column, as the index needs).
+-- A new model version with other dimensions: its first vectors take the old ones' place at once,
+-- and every old row becomes pending (one vector length per column, as the index needs). Reads
+-- two small columns of the table and the batch's answers, never the stored vectors.
 DELETE FROM `${embeddings}`
 WHERE model_version != '${model_version}'
-  AND ARRAY_LENGTH(embedding) != (SELECT MAX(ARRAY_LENGTH(embedding)) FROM `${embeddings}` WHERE model_version = '${model_version}')
+  AND dims != (SELECT MAX(ARRAY_LENGTH(embedding)) FROM _embedded WHERE error = '')

@@ -5,6 +5,7 @@ CREATE TABLE IF NOT EXISTS `${table}` (
   doc_id STRING NOT NULL OPTIONS (description = 'the source row key (several key columns as a JSON object)'),
   content STRING OPTIONS (description = 'the text that was embedded'),
   embedding ARRAY<FLOAT64> OPTIONS (description = 'the model output'),
+  dims INT64 NOT NULL OPTIONS (description = 'ARRAY_LENGTH(embedding), read where the vectors need not be'),
   content_fingerprint INT64 NOT NULL OPTIONS (description = 'FARM_FINGERPRINT of the text: an edit changes it'),
   model_version STRING NOT NULL OPTIONS (description = 'the model version that embedded it'),
   status STRING NOT NULL OPTIONS (description = 'embedded'),

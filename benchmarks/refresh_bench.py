@@ -1,0 +1,175 @@
+"""Corpus refresh: rows sent to the model against rows that needed it, and what a refresh reads.
+
+Runs the refresh's own statements on the GoogleSQL reference engine (as
+tests/test_corpus_refresh.py does, with its deterministic stand-in for the
+model) over a corpus of --rows rows, through these steps:
+  first fill; unchanged; 1% churn (half edits, a quarter inserts, a quarter
+  deletes); 1% failing retryably, then the retry; a new model version.
+"Needed" is reckoned independently, in Python, from the source and the tables
+before each run. "Reads" counts the cells each statement scans (every column
+it references, times the rows of its table then, as BigQuery bills a full
+column scan) against what any refresh must scan once: the key and text of
+every source row and the doc_id, fingerprint and version of every row kept.
+
+Run: .venv/bin/python benchmarks/refresh_bench.py [--rows 10000] [--batch 2500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+import sqlglot
+from measure import ROOT, machine, table
+from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import traverse_scope
+
+sys.path.insert(0, str(ROOT))
+
+from infra.bigquery.refresh import Refresh  # noqa: E402
+from tests.corpus_runs import RETRYABLE, SOURCE, TABLES, World, fake_model, plan  # noqa: E402
+from tests.googlesql import Engine, Table  # noqa: E402
+
+KEY_AND_TEXT = {"ticket_id", "body"}
+TEMP = ("temp", "script")
+KEPT = {"doc_id", "content_fingerprint", "model_version"}
+
+
+class CountingWorld(World):
+    """A World that records every statement with the row counts of the tables it could read."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.log: list[tuple[str, dict[str, int]]] = []
+
+    def _record(self, statement: str) -> None:
+        self.log.append((statement, {name: len(t.rows) for name, t in self.catalog().items()}))
+
+    def query(self, statement: str, **params: Any) -> Table:
+        self._record(statement)
+        return super().query(statement, **params)
+
+    def modify(self, target: str, statement: str, **params: Any) -> int:
+        self._record(statement)
+        return super().modify(target, statement, **params)
+
+
+def _schema(world: World) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for name, t in world.catalog().items():
+        types = {c: kind for c, kind in t.columns}
+        parts = name.split(".") if "." in name else [*TEMP, name]
+        nested.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = types
+    return nested
+
+
+def _qualified_temp_tables(statement: str) -> str:
+    """The script's temp tables under a three-part name, so that one schema can hold every table."""
+    return re.sub(r"\b(_todo|_batch|_embedded)\b", lambda m: f"`{'.'.join(TEMP)}.{m.group(1)}`", statement)
+
+
+def cells_read(world: CountingWorld, since: int) -> Counter[str]:
+    """Cells scanned per table by the statements logged since `since`: referenced columns x rows."""
+    read: Counter[str] = Counter()
+    schema = _schema(world)
+    for statement, rows in world.log[since:]:
+        tree = qualify(sqlglot.parse_one(_qualified_temp_tables(statement), read="bigquery"), schema=schema, dialect="bigquery", validate_qualify_columns=False)
+        columns: set[tuple[str, str]] = set()
+        for scope in traverse_scope(tree):
+            for column in scope.columns:
+                source = scope.sources.get(column.table)
+                if isinstance(source, exp.Table):
+                    columns.add((".".join(part.name for part in source.parts).removeprefix(".".join(TEMP) + "."), column.name))
+        for name, column in columns:
+            read[name] += rows.get(name, 0)
+    return read
+
+
+def needed(world: World, p: Refresh) -> set[str]:
+    """Rows that need the model, reckoned from the tables without the refresh's SQL."""
+    embedded = {r["doc_id"]: r for r in world.embeddings}
+    failures = {r["doc_id"]: r for r in world.failures}
+    out = set()
+    for row in world.source.rows:
+        doc_id, text = str(row["ticket_id"]), row["body"]
+        e, f = embedded.get(doc_id), failures.get(doc_id)
+        if e and e["content"] == text and e["model_version"] == p.model_version:
+            continue
+        if f and f["content"] == text and f["model_version"] == p.model_version and f["status"] == "failed":
+            continue
+        if (text or "").strip():
+            out.add(doc_id)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=2_500)
+    args = parser.parse_args()
+    n = args.rows
+    print(machine())
+    with Engine.start() as engine:
+        source = Table(
+            [("ticket_id", "INT64"), ("body", "STRING"), ("priority", "STRING")],
+            [{"ticket_id": i, "body": f"ticket {i}: the printer on floor {i % 9} jams on page {i % 13}", "priority": "p2"} for i in range(n)],
+        )
+        world = CountingWorld(engine, source)
+        p = plan(batch_size=args.batch)
+        churn = max(1, n // 100)
+        rows = []
+
+        def step(name: str, change: Any = None, p: Refresh = p) -> None:
+            if change:
+                change()
+            want = needed(world, p)
+            mark = len(world.log)
+            started = time.perf_counter()
+            run = world.refresh(p)
+            wall = time.perf_counter() - started
+            assert set(run.sent_ids) == want and len(run.sent_ids) == len(want), name
+            read = cells_read(world, mark)
+            source_must = len(world.source.rows) * len(KEY_AND_TEXT)
+            kept_must = (len(world.embeddings) + len(world.failures)) * len(KEPT)
+            rows.append([
+                name,
+                f"{len(want):,}",
+                f"{run.sent:,}",
+                f"{run.sent / len(want):.2f}" if want else ("0 rows" if run.sent == 0 else "EXTRA"),
+                f"{run.batches}",
+                f"{read[SOURCE]:,} / {source_must:,}",
+                f"{sum(read.values()):,} / {source_must + kept_must:,}",
+                f"{wall:.1f} s",
+            ])
+
+        def edit_insert_delete() -> None:
+            for row in world.source.rows[: churn // 2]:
+                row["body"] += " (edited)"
+            del world.source.rows[-(churn // 4):]
+            world.source.rows += [{"ticket_id": n + i, "body": f"new ticket {i}", "priority": "p3"} for i in range(churn // 4)]
+
+        def fail_some() -> None:
+            world.faults = {str(i): RETRYABLE for i in range(n // 2, n // 2 + churn)}
+            for row in world.source.rows[n // 2: n // 2 + churn]:
+                row["body"] += " (reopened)"
+
+        def quota_back() -> None:
+            world.faults = {}
+
+        step("first fill")
+        step("unchanged")
+        step("1% churn", edit_insert_delete)
+        step("1% fail retryably", fail_some)
+        step("retry", quota_back)
+        step("new model version", p=plan(fake_model(seed="v2"), batch_size=args.batch))
+        print(f"\ncorpus of {n:,} rows, batches of {args.batch:,}; cells = column x row scanned (read / must read once)")
+        print(table(["step", "needed", "sent", "sent/needed", "batches", "source cells", "all cells", "engine wall"], rows))
+
+
+if __name__ == "__main__":
+    main()
