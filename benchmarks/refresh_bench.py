@@ -31,9 +31,9 @@ from sqlglot.optimizer.scope import traverse_scope
 
 sys.path.insert(0, str(ROOT))
 
-from infra.bigquery.refresh import Refresh  # noqa: E402
-from tests.corpus_runs import RETRYABLE, SOURCE, TABLES, World, fake_model, plan  # noqa: E402
-from tests.googlesql import Engine, Table  # noqa: E402
+from infra.bigquery.refresh import Refresh
+from tests.corpus_runs import RETRYABLE, SOURCE, World, fake_model, plan
+from tests.googlesql import Engine, Table
 
 KEY_AND_TEXT = {"ticket_id", "body"}
 TEMP = ("temp", "script")
