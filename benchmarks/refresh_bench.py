@@ -85,7 +85,7 @@ def cells_read(world: CountingWorld, since: int) -> Counter[str]:
                 source = scope.sources.get(column.table)
                 if isinstance(source, exp.Table):
                     columns.add((".".join(part.name for part in source.parts).removeprefix(".".join(TEMP) + "."), column.name))
-        for name, column in columns:
+        for name, _column in columns:
             read[name] += rows.get(name, 0)
     return read
 
