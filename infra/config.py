@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,12 +207,31 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def parse(raw: Mapping[str, Any]) -> Settings:
-    """Settings from raw config values (None or absent = default). Raises ConfigError."""
+def _did_you_mean(key: str, known: Sequence[str]) -> str:
+    near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"did you mean {near[0]}? " if near else ""
+
+
+def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
+    """Settings from raw config values (None or absent = default). Raises ConfigError.
+
+    `configured` names every key set in the stack's config: one of ours that the program does not
+    know (a misspelling) is refused rather than silently ignored.
+    """
     errors: list[str] = []
 
     def fail(key: str, message: str) -> None:
         errors.append(f"{_key(key)}: {message}")
+
+    ours = sorted(k for k in DEFAULTS if k != "region")  # gcp:region and gcp:project are the provider's
+    for full in sorted(configured):
+        namespace, _, name = full.partition(":")
+        if namespace != NAMESPACE or name in ours:
+            continue
+        if name in ("project", "region"):
+            fail(name, f"unknown key; set gcp:{name} instead (`pulumi config set gcp:{name} …`)")
+        else:
+            fail(name, f"unknown key; {_did_you_mean(name, ours)}the keys are {ours}")
 
     def get(name: str) -> Any:
         value = raw.get(name)
@@ -305,9 +324,8 @@ def _object(value: Any, key: str, defaults: Mapping[str, Any], fail: Any) -> dic
     if not isinstance(value, dict):
         fail(key, f"{value!r}: give an object with keys {list(defaults)}")
         return None
-    unknown = sorted(set(value) - set(defaults))
-    if unknown:
-        fail(key, f"unknown key(s) {unknown}: allowed are {list(defaults)}")
+    for unknown in sorted(set(value) - set(defaults)):
+        fail(f"{key}.{unknown}", f"unknown key; {_did_you_mean(unknown, list(defaults))}allowed are {list(defaults)}")
     return {**defaults, **value}
 
 
@@ -420,8 +438,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
         fail(f"{key_of}.{key}", message)
 
     for unknown in sorted(set(spec) - set(allowed)):
-        near = difflib.get_close_matches(unknown, allowed, n=1)
-        bad(unknown, f"unknown key{f'; did you mean {near[0]}?' if near else ''} (allowed: {allowed})")
+        bad(unknown, f"unknown key; {_did_you_mean(unknown, allowed)}allowed are {allowed}")
     for required in CORPUS_REQUIRED:
         if spec.get(required) is None:
             bad(required, "required: " + _CORPUS_HINTS[required])
@@ -529,6 +546,17 @@ def _schedule(value: Any, bad: Any) -> str | None:
     return text
 
 
+def configured_keys() -> set[str]:
+    """Every key set in the stack's config, as the language host hands them to the program.
+
+    pulumi.Config reads one key at a time; the whole map is the runtime's (set by the engine or,
+    in older hosts, the PULUMI_CONFIG environment variable), which is what a misspelling hides in.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
 def from_pulumi() -> Settings:
     """Reads the stack's config (the only place that touches pulumi.Config)."""
     import pulumi
@@ -542,4 +570,4 @@ def from_pulumi() -> Settings:
             raw[name] = ours.get_object(name)
         except Exception:  # noqa: BLE001 - pulumi raises a bare error for bad JSON
             raise ConfigError(f"invalid configuration:\n  {_key(name)}: not valid JSON/YAML") from None
-    return parse(raw)
+    return parse(raw, configured_keys())
