@@ -168,6 +168,7 @@ class World:
         todo = self.query(s.todo)
         self.tables["_todo"] = todo
         run.todo = len(todo.rows)
+        other_versions = self.query(s.other_versions).rows[0]["found"]
         batch_count = math.ceil(len(todo.rows) / p.batch_size)
         slot_width = math.ceil(refresh.SLOTS / batch_count) if batch_count else refresh.SLOTS
         low = 0
@@ -180,7 +181,7 @@ class World:
                 if self.tables["_batch"].rows:
                     self.tables["_embedded"] = self.query(s.embed)
                     sent = self.query(s.batch_text)
-                    self._transaction(s, run, kill=kill_after_batches is not None and run.batches == kill_after_batches)
+                    self._transaction(s, run, other_versions, kill=kill_after_batches is not None and run.batches == kill_after_batches)
                     run.sent += len(sent.rows)
                     run.sent_ids += sent.column("doc_id")
                     run.batches += 1
@@ -192,7 +193,7 @@ class World:
         self.modify(TABLES.lease, s.lease_release, run_id=run.run_id)
         return run
 
-    def _transaction(self, s: refresh.Statements, run: Run, kill: bool) -> None:
+    def _transaction(self, s: refresh.Statements, run: Run, other_versions: bool, kill: bool) -> None:
         snapshot = {name: Table(list(t.columns), list(t.rows)) for name, t in self.tables.items()}
         try:
             self.modify(TABLES.embeddings, s.clear_embeddings)
@@ -201,7 +202,8 @@ class World:
                 raise Killed
             embedded = self.modify(TABLES.embeddings, s.insert_embedded)
             failed = self.modify(TABLES.failures, s.insert_failed)
-            self.modify(TABLES.embeddings, s.drop_other_dims)
+            if other_versions:
+                self.modify(TABLES.embeddings, s.drop_other_dims)
         except BaseException:
             self.tables.update(snapshot)  # ROLLBACK TRANSACTION
             raise

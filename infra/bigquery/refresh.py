@@ -84,6 +84,7 @@ class Statements:
     delete_departed_embeddings: sql.Fragment
     delete_departed_failures: sql.Fragment
     todo: sql.Fragment  # SELECT: the run's work list, kept as _todo
+    other_versions: sql.Fragment  # SELECT: whether rows of another model version are kept
     batch: sql.Fragment  # SELECT: one batch of _todo, kept as _batch
     batch_text: sql.Fragment  # SELECT: the rows of _batch sent to the model
     embed: sql.Fragment  # SELECT: the model's answers, kept as _embedded
@@ -135,6 +136,7 @@ class Refresh:
                 model_version=version,
                 slots=SLOTS,
             ),
+            other_versions=sql.render("corpus/other_versions", embeddings=t.embeddings, model_version=version),
             batch=sql.render("corpus/batch", low=values.low, high=values.high),
             batch_text=sql.render("corpus/batch_text"),
             embed=sql.render("corpus/embed", error=self.embedder.error(), embedded=embedded),

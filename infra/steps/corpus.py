@@ -247,7 +247,6 @@ class Refresher(pulumi.ComponentResource):
                 )
             )
         self.tables: list[pulumi.Resource] = []
-        self._place = place
         self.register_outputs({"email": self.email})
 
     def may_write(self, name: str, table: str, statement: SqlStatement) -> pulumi.Resource:

@@ -16,6 +16,7 @@ BEGIN
   DECLARE embedded INT64 DEFAULT 0;
   DECLARE failed INT64 DEFAULT 0;
   DECLARE deleted INT64 DEFAULT 0;
+  DECLARE other_versions BOOL DEFAULT FALSE;
 
   -- A job reads only tables in its own location: say so, rather than a bare "not found".
   BEGIN
@@ -43,6 +44,8 @@ BEGIN
     CREATE TEMP TABLE _todo CLUSTER BY slot AS
 ${todo};
     SET batch_count = CAST(CEIL((SELECT COUNT(*) FROM _todo) / ${batch_size}) AS INT64);
+    SET other_versions = (
+${other_versions});
     IF batch_count > 0 THEN
       SET slot_width = CAST(CEIL(${slots} / batch_count) AS INT64);
     END IF;
@@ -66,7 +69,9 @@ ${embed};
           SET embedded = embedded + @@row_count;
           ${insert_failed};
           SET failed = failed + @@row_count;
-          ${drop_other_dims};
+          IF other_versions THEN
+            ${drop_other_dims};
+          END IF;
           COMMIT TRANSACTION;
         EXCEPTION WHEN ERROR THEN
           ROLLBACK TRANSACTION;
