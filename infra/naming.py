@@ -65,3 +65,9 @@ def owner_label(project: str, stack: str) -> str:
     raw = f"{project}-{stack}".lower()
     cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in raw)
     return cleaned[:63]
+
+
+def serving_repository_id(stack: str) -> str:
+    """An Artifact Registry repository id (a letter first, then [a-z0-9-], at most 63), one per stack."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in stack.lower())
+    return f"bqml-te-{cleaned}"[:63].rstrip("-")

@@ -15,6 +15,8 @@ class Foundation(pulumi.ComponentResource):
         apis = ["bigquery.googleapis.com", "storage.googleapis.com"]
         if settings.with_connection:
             apis += ["bigqueryconnection.googleapis.com", "aiplatform.googleapis.com"]
+        if settings.with_bert and settings.bert.mirrors_image:
+            apis += ["artifactregistry.googleapis.com"]  # the remote repository TensorFlow Serving's image comes through
         # Never disabled on destroy: other work in the project may use them.
         self.services = {
             api: gcp.projects.Service(
