@@ -198,7 +198,7 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
         ],
         "ports": [{"container_port": 8080}],
         "predict_route": "/v1/models/bert:predict",
-        "health_route": "/v1/models/bert",
+        "health_route": "/v1/models/bert/metadata",
     }
     assert run.depends_on("bert-registry-model", "bert-serving-images")
     assert model["labels"]["bqml-te-digest"] == built["bert"].digest[:16]

@@ -27,7 +27,7 @@ TF_SERVING = {
     "args": ["--model_name=bert", "--model_base_path=$(AIP_STORAGE_URI)", "--rest_api_port=8080"],
     "ports": [{"container_port": 8080}],
     "predict_route": "/v1/models/bert:predict",
-    "health_route": "/v1/models/bert",
+    "health_route": "/v1/models/bert/metadata",
 }
 
 

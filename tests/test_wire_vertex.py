@@ -191,7 +191,7 @@ def test_tensorflow_serving_is_uploaded_as_a_custom_container_and_serves_a_numbe
         "--file_system_poll_wait_seconds=0",
     ]
     assert [p.container_port for p in spec.ports] == [8080]  # AIP_HTTP_PORT, where the REST API listens
-    assert (spec.predict_route, spec.health_route) == ("/v1/models/bert:predict", "/v1/models/bert")
+    assert (spec.predict_route, spec.health_route) == ("/v1/models/bert:predict", "/v1/models/bert/metadata")
     assert list(spec.env) == []
     assert request.model.artifact_uri == MODEL_PROPS["artifact_uri"]  # the base path; versions under it
 

@@ -29,7 +29,9 @@ def tf_serving_container(image: str) -> dict:
     command is the server itself. `$(AIP_STORAGE_URI)` is Vertex AI's gs:// copy of artifact_uri,
     which TensorFlow Serving reads directly. The routes are TensorFlow Serving's REST API: predict
     takes {"instances": [...]} and answers {"predictions": [...]}, what the prebuilt image exchanges,
-    so BigQuery's remote model sends and reads the same; the model status answers 200 once served.
+    so BigQuery's remote model sends and reads the same. The health route is the model's metadata,
+    which answers 200 only once the model is loaded (it needs the servable; the model status,
+    GET /v1/models/bert, already answers 200 while the version is LOADING).
     """
     return {
         "image_uri": image,
@@ -44,7 +46,7 @@ def tf_serving_container(image: str) -> dict:
         ],
         "ports": [{"container_port": HTTP_PORT}],
         "predict_route": f"/v1/models/{SERVED_NAME}:predict",
-        "health_route": f"/v1/models/{SERVED_NAME}",
+        "health_route": f"/v1/models/{SERVED_NAME}/metadata",
     }
 
 
