@@ -8,7 +8,8 @@ tensorflow-text that loads into it), loads the SavedModel there, runs its
 serving signature on sample texts and compares the embeddings with those
 computed here. Which ops the runtime's server registers is the build's own check
 (model_build/runtimes.py): the 2.15 server links tensorflow-text 2.12.1's ops,
-which no pip wheel loads into TensorFlow 2.15, so that run uses 2.15.0's.
+which no pip wheel loads into TensorFlow 2.15, so that run uses 2.15.0's, and
+cannot see an op 2.15.0 has and the server lacks (TFText>RoundRobinTrim is one).
 
     .venv/bin/python scripts/check_vertex_image.py .build/bert-<key>/model
     .venv/bin/python scripts/check_vertex_image.py DIR --runtime prebuilt-tf2-cpu.2-15

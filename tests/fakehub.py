@@ -91,8 +91,8 @@ class _BertPreprocess(tf.Module):
         import tensorflow_text as text
 
         self.tokenizer = text.BertTokenizer(vocab_file, lower_case=False, token_out_type=tf.int32)
-        # tf_text.RoundRobinTrimmer: since tensorflow-text 2.16 its own op, TFText>RoundRobinTrim, which the
-        # tensorflow-text 2.12.1 that TensorFlow Serving 2.14-2.19 link does not have.
+        # tf_text.RoundRobinTrimmer: in current tensorflow-text (2.15.0 has it) an op of its own,
+        # TFText>RoundRobinTrim, which the tensorflow-text 2.12.1 that TensorFlow Serving 2.14-2.19 link lacks.
         self.trimmer = text.RoundRobinTrimmer(max_seq_length=BERT_SEQ_LEN - 2) if round_robin else None
         self._cls = BERT_SPECIAL_TOKENS.index("[CLS]")
         self._sep = BERT_SPECIAL_TOKENS.index("[SEP]")
