@@ -290,6 +290,11 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
     return SampleSettings(rows=rows, table=table, column=column)
 
 
+def _servable_from(image: str, region: str) -> bool:
+    host, _, path = image.partition("/")
+    return host == f"{region}-docker.pkg.dev" or (host.endswith("docker.pkg.dev") and path.startswith("vertex-ai/prediction/"))
+
+
 def _today() -> date:
     return date.today()
 
@@ -322,6 +327,14 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
     if image is not None and (not isinstance(image, str) or not IMAGE_RE.match(image)):
         fail("bert.servingImage", f"{image!r} is not a container image URI")
+    elif image is not None and merged["servingImage"] and region and not _servable_from(image, region):
+        # Vertex AI takes a model's image only from Artifact Registry, in a repository in the model's
+        # region (its prebuilt images excepted).
+        fail(
+            "bert.servingImage",
+            f"{image!r}: Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region: "
+            f"give {region}-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG",
+        )
     return BertSettings(
         machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, runtime=runtime.name, serving_image=image
     )

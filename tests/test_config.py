@@ -107,6 +107,9 @@ BAD = [
     ({"bert": {"minReplicas": 3, "maxReplicas": 2}}, "bqml-text-embeddings:bert.maxReplicas: 2 is below bert.minReplicas (3)"),
     ({"bert": {"machineType": ""}}, "bqml-text-embeddings:bert.machineType: '': give a Compute Engine machine type"),
     ({"bert": {"servingImage": "not an image"}}, "bqml-text-embeddings:bert.servingImage: 'not an image' is not a container image URI"),
+    ({"bert": {"servingImage": "tensorflow/serving:2.20.0"}}, "bqml-text-embeddings:bert.servingImage: 'tensorflow/serving:2.20.0': Vertex AI takes a model's image only from"),
+    ({"bert": {"servingImage": "docker.io/tensorflow/serving:2.20.0"}}, "bqml-text-embeddings:bert.servingImage: 'docker.io/tensorflow/serving:2.20.0': Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region: give us-central1-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG"),
+    ({"bert": {"servingImage": "us-docker.pkg.dev/p/multi/tensorflow/serving:2.20.0"}}, "Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region"),
     ({"bert": {"runtime": "tf2-cpu.2-8"}}, "bqml-text-embeddings:bert.runtime: 'tf2-cpu.2-8': choose one of ['tf-serving-2.20', 'prebuilt-tf2-cpu.2-15']"),
     ({"bert": {"runtime": None}}, "bqml-text-embeddings:bert.runtime: None: choose one of"),
     ({"evaluation": {"rows": 999}}, "bqml-text-embeddings:evaluation.rows: 999: give 0 (off) or an even number from 20 to 25,000"),
@@ -166,6 +169,8 @@ def test_the_prebuilt_runtime_uses_the_image_nearest_the_region_until_google_end
     assert not bert("us-central1").mirrors_image
     own = "us-central1-docker.pkg.dev/p/serving/tensorflow/serving:2.20.0"
     assert parse({"project": "my-proj-123", "bert": {"servingImage": own}}).bert.serving_image == own  # no mirror then
+    prebuilt = "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"  # Google's own: any of its hosts
+    assert parse({"project": "my-proj-123", "bert": {"servingImage": prebuilt, "runtime": "prebuilt-tf2-cpu.2-15"}}).bert.serving_image == prebuilt
 
     monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 14))
     assert bert("us-central1").runtime == "prebuilt-tf2-cpu.2-15"  # the last day it is available
