@@ -102,6 +102,17 @@ def test_a_custom_container_is_uploaded_with_its_command_ports_and_routes_and_ad
     assert provider.diff(served, {**props, "model_name": served}, dict(MODEL_PROPS)).replaces == ["container"]
 
 
+def test_state_from_before_custom_containers_is_the_same_prebuilt_model() -> None:
+    """A stack made when the image was `serving_image` keeps its model on the prebuilt runtime: no upload,
+    no replacement (whose create would adopt this very model and whose delete would then remove it)."""
+    provider = VertexModelProvider()
+    legacy = {k: v for k, v in MODEL_PROPS.items() if k != "container"}
+    legacy.update(serving_image=MODEL_PROPS["container"]["image_uri"], model_name="m")
+    assert not provider.diff("m", legacy, dict(MODEL_PROPS)).changes
+    moved = provider.diff("m", legacy, {**MODEL_PROPS, "container": TF_SERVING})
+    assert moved.replaces == ["container"]
+
+
 def test_transient_faults_in_upload_are_retried() -> None:
     v = Vertex(model_faults={
         "list_models": [gexc.ServiceUnavailable("try later")],

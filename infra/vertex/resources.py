@@ -53,6 +53,8 @@ class VertexModelProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Any change is a new model: uploaded first, the deployment moves to it, then this one goes.
+        if "container" not in olds and "serving_image" in olds:  # state from before custom containers
+            olds = {**olds, "container": {"image_uri": olds["serving_image"]}}
         changed = _changed(olds, news, self._KEYS)
         return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
