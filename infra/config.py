@@ -10,11 +10,12 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from infra import locations
-from model_build import catalog
+from model_build import catalog, runtimes
 
 NAMESPACE = "bqml-text-embeddings"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,16 @@ MODEL_CHOICES = (*catalog.MODELS, *MANAGED_MODELS)
 
 DEFAULT_MODELS = ("nnlm", "swivel")
 DEFAULT_SAMPLES = {"rows": 500, "table": "bigquery-public-data.imdb.reviews", "column": "review"}
-# servingImage None: the prebuilt TF 2.15 CPU image from the registry nearest gcp:region.
-DEFAULT_BERT = {"machineType": "n1-standard-2", "minReplicas": 1, "maxReplicas": 1, "servingImage": None}
+# runtime: what serves BERT (model_build/runtimes.py). servingImage None: the runtime's own image:
+# TensorFlow Serving's from Docker Hub through an Artifact Registry remote repository the stack makes
+# in gcp:region, or the prebuilt image from the registry nearest gcp:region.
+DEFAULT_BERT = {
+    "machineType": "n1-standard-2",
+    "minReplicas": 1,
+    "maxReplicas": 1,
+    "runtime": runtimes.DEFAULT,
+    "servingImage": None,
+}
 DEFAULT_TEXT_EMBEDDING = {"endpoint": "text-embedding-005"}
 DEFAULT_EVALUATION = {"rows": 1000}
 # A corpus: the user's own table, kept embedded by some of the stack's models (see CorpusSettings).
@@ -117,7 +126,14 @@ class BertSettings:
     machine_type: str
     min_replicas: int
     max_replicas: int
-    serving_image: str
+    runtime: str  # a name in model_build.runtimes.RUNTIMES
+    # The image to upload with; None: TensorFlow Serving's image through the stack's remote repository.
+    serving_image: str | None
+
+    @property
+    def mirrors_image(self) -> bool:
+        """The stack makes the Artifact Registry remote repository that serves the runtime's image."""
+        return self.serving_image is None
 
 
 @dataclass(frozen=True)
@@ -298,7 +314,8 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
         fail(
                 "gcp:region",
                 f"a BigQuery remote model in a {location} dataset cannot use a Vertex AI endpoint in {region}: "
-                f"choose one of {locations.allowed_endpoint_regions(location)} or change location",
+                f"choose one of {locations.allowed_endpoint_regions(location)} or change location "
+                "(the endpoint's region must lie inside a US or EU dataset's multi-region, or be a regional dataset's region)",
             )
 
     if errors:
@@ -352,13 +369,33 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
     return SampleSettings(rows=rows, table=table, column=column)
 
 
+def _servable_from(image: str, region: str) -> bool:
+    host, _, path = image.partition("/")
+    return host == f"{region}-docker.pkg.dev" or (host.endswith("docker.pkg.dev") and path.startswith("vertex-ai/prediction/"))
+
+
+def _today() -> date:
+    return date.today()
+
+
 def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     merged = _object(value, "bert", DEFAULT_BERT, fail) or dict(DEFAULT_BERT)
     machine, raw_low, raw_high = merged["machineType"], merged["minReplicas"], merged["maxReplicas"]
     low, high = _as_int(raw_low), _as_int(raw_high)
-    image = merged["servingImage"] or (
-        f"{locations.serving_image_registry(region)}/vertex-ai/prediction/tf2-cpu.2-15:latest"
-    )
+    runtime_name = merged["runtime"]
+    runtime = runtimes.RUNTIMES.get(runtime_name) if isinstance(runtime_name, str) else None
+    if runtime is None:
+        fail("bert.runtime", f"{runtime_name!r}: choose one of {list(runtimes.RUNTIMES)}")
+        runtime = runtimes.get(runtimes.DEFAULT)
+    elif runtime.end_of_availability and _today() > runtime.end_of_availability:
+        fail(
+            "bert.runtime",
+            f"{runtime.name} passed Google's end of availability on {runtime.end_of_availability.isoformat()} "
+            f"(new models on it may be refused): choose {runtimes.DEFAULT}",
+        )
+    image = merged["servingImage"] or None
+    if image is None and runtime.prebuilt:
+        image = f"{locations.serving_image_registry(region)}/{runtime.image}"
     if not isinstance(machine, str) or not MACHINE_TYPE_RE.match(machine):
         fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
     if low is None or low < 1:
@@ -367,9 +404,19 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         fail("bert.maxReplicas", f"{raw_high!r}: give a whole number of at least 1")
     elif low is not None and high < low:
         fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
-    if not isinstance(image, str) or not IMAGE_RE.match(image):
+    if image is not None and (not isinstance(image, str) or not IMAGE_RE.match(image)):
         fail("bert.servingImage", f"{image!r} is not a container image URI")
-    return BertSettings(machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, serving_image=image)
+    elif image is not None and merged["servingImage"] and region and not _servable_from(image, region):
+        # Vertex AI takes a model's image only from Artifact Registry, in a repository in the model's
+        # region (its prebuilt images excepted).
+        fail(
+            "bert.servingImage",
+            f"{image!r}: Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region: "
+            f"give {region}-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG",
+        )
+    return BertSettings(
+        machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, runtime=runtime.name, serving_image=image
+    )
 
 
 def _text_embedding(value: Any, fail: Any) -> TextEmbeddingSettings:

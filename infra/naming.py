@@ -67,6 +67,12 @@ def owner_label(project: str, stack: str) -> str:
     return cleaned[:63]
 
 
+def serving_repository_id(stack: str) -> str:
+    """An Artifact Registry repository id (a letter first, then [a-z0-9-], at most 63), one per stack."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in stack.lower())
+    return f"bqml-te-{cleaned}"[:63].rstrip("-")
+
+
 # --- corpora: the user's own tables, kept embedded (infra/steps/corpus.py) ---------------------
 # These take the dataset as "project.dataset": a corpus component is given its dataset, not the settings.
 

@@ -19,7 +19,7 @@ from infra.steps.managed_embedding import ManagedEmbedding
 from infra.steps.samples import SamplePredictions, ServedModel, sample_rows
 from infra.steps.search import SemanticSearch
 from infra.steps.vertex_connection import VertexConnection
-from model_build import BuildError, BuiltModel, ensure_all_built
+from model_build import BuildError, BuiltModel, ensure_all_built, runtimes
 
 PASTE_ROWS = 10  # rows the ready-to-paste queries embed
 
@@ -28,7 +28,15 @@ def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
     """Every chosen model that has a SavedModel, built and checked: a cached one costs a JSON read,
     cold ones are built side by side, each in a process of its own."""
     requested = {model: settings.sources_for(model) for model in settings.built_models}
-    return ensure_all_built(requested, settings.build_dir, jobs=settings.build_jobs, report=pulumi.log.info)
+    built = ensure_all_built(requested, settings.build_dir, jobs=settings.build_jobs, report=pulumi.log.info)
+    if "bert" in built:
+        # BERT is judged against the runtime that will serve it, before anything is declared or uploaded.
+        refusal = runtimes.refusal(
+            "bert", built["bert"].manifest.get("runtimes", {}), settings.bert.runtime, f"{config.NAMESPACE}:bert.runtime"
+        )
+        if refusal:
+            raise BuildError(refusal)
+    return built
 
 
 def configure() -> tuple[config.Settings, dict[str, BuiltModel]]:

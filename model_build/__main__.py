@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from model_build import cache, catalog, sources
+from model_build import cache, catalog, runtimes, sources
 from model_build.api import DEFAULT_BUILD_DIR
 from model_build.cache import BuiltModel
 from model_build.catalog import Target
@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--jobs", type=_positive, default=None, metavar="N", help="cold models built at once, each in its own process (default: one per core)"
     )
+    _runtime_option(build)
     common(build)
     build.set_defaults(run=_build)
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("target", metavar="MODEL_OR_DIR", help="a model name (built if needed) or a SavedModel directory")
     check.add_argument("--dims", type=int, help="embedding size, for a directory without a manifest")
     check.add_argument("--serve-on", choices=[t.value for t in Target], help="target whose failure fails the command")
+    _runtime_option(check)
     common(check)
     check.set_defaults(run=_check)
 
@@ -91,6 +93,21 @@ def _parser() -> argparse.ArgumentParser:
     common(evaluate)
     evaluate.set_defaults(run=_evaluate)
     return parser
+
+
+def _runtime_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--runtime",
+        choices=list(runtimes.RUNTIMES),
+        default=runtimes.DEFAULT,
+        help=f"the Vertex AI runtime that will serve BERT, whose op registry judges it (default {runtimes.DEFAULT})",
+    )
+
+
+def _refusal(built: BuiltModel, runtime: str) -> str | None:
+    if built.manifest["target"] != Target.VERTEX.value:
+        return None
+    return runtimes.refusal(built.model, built.manifest.get("runtimes", {}), runtime, "--runtime")
 
 
 def _positive(text: str) -> int:
@@ -135,8 +152,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    refused = []
     for name, built in _built(list(dict.fromkeys(args.models)), args, jobs=args.jobs).items():
         print(f"{name}: {built.path} ({built.manifest['total_size']:,} bytes, digest {built.digest[:12]})")
+        refusal = _refusal(built, args.runtime)
+        if refusal:
+            refused.append(refusal)
+    if refused:
+        raise BuildError("\n".join(refused))
     return 0
 
 
@@ -151,6 +174,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{spec.target.value} (this model's target): FAIL\n  - {exc}")
             return 1
         verdicts, own = built.manifest["check"], args.serve_on or spec.target.value
+        runtime_verdicts = built.manifest.get("runtimes", {})
     else:
         model_dir = Path(args.target)
         if not (model_dir / "saved_model.pb").is_file():
@@ -161,10 +185,19 @@ def _check(args: argparse.Namespace) -> int:
             raise BuildError("--dims is required to check a SavedModel directory that has no build manifest")
         core = check.core_ops(args.build_dir)
         _, total, _ = cache.describe_files(model_dir)
-        verdicts = check.verdicts(check.inspect(model_dir), dims, total, core)
+        inspection = check.inspect(model_dir)
+        verdicts = check.verdicts(inspection, dims, total, core)
         own = args.serve_on or (manifest.manifest["target"] if manifest else Target.BIGQUERY.value)
-    print(check.format_verdicts(verdicts, own))
-    return 0 if verdicts[own]["ok"] else 1
+        runtime_verdicts = runtimes.verdicts(inspection.requirements)
+    runtime_ok = True
+    if own == Target.VERTEX.value:
+        runtime_ok = runtime_verdicts.get(args.runtime, {"ok": False})["ok"]
+    else:
+        runtime_verdicts = {}
+    print(check.format_verdicts(verdicts, own, runtime_verdicts, args.runtime))
+    if not runtime_ok:
+        print(runtimes.refusal(args.target, runtime_verdicts, args.runtime, "--runtime"))
+    return 0 if verdicts[own]["ok"] and runtime_ok else 1
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ def ensure_built(
 
 
 def _build_and_check(spec: catalog.ModelSpec, handles: dict[str, str], key: str, tmp: Path) -> dict:
-    from model_build import builder, check
+    from model_build import builder, check, runtimes
 
     core = check.core_ops(tmp.parent)  # first: before the build loads tensorflow_text
     model_dir = tmp / cache.MODEL_DIR
@@ -77,6 +77,9 @@ def _build_and_check(spec: catalog.ModelSpec, handles: dict[str, str], key: str,
         "total_size": total_size,
         "digest": digest,
         "check": verdicts,
+        # Whether each Vertex AI serving runtime registers every op and attribute the graphs need:
+        # judged here, so the deploy (which knows the chosen runtime) needs no TensorFlow.
+        "runtimes": runtimes.verdicts(inspection.requirements) if spec.target is Target.VERTEX else {},
     }
 
 

@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from model_build import runtimes
 from model_build.catalog import ModelSpec
 from model_build.sources import file_sha256, fingerprint
 
@@ -40,8 +41,8 @@ SHAPING_DISTRIBUTIONS = (
     "numpy",
     "protobuf",
 )
-# Our own code that writes or judges the artifact.
-_BUILD_CODE = ("builder.py", "check.py", "cache.py")
+# Our own code that writes or judges the artifact, and the op registries it is judged by.
+_BUILD_CODE = ("builder.py", "check.py", "cache.py", "runtimes.py")
 
 
 @cache
@@ -61,6 +62,8 @@ def _build_code_digest() -> str:
     digest = hashlib.sha256()
     for name in _BUILD_CODE:
         digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+    for path in runtimes.registry_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

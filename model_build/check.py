@@ -16,7 +16,7 @@ import os
 import platform
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ class Inspection:
     signature: dict[str, Any] | None  # {"inputs": {...}, "outputs": {...}} or None if missing
     ops: frozenset[str]
     producer: int
+    # What a model server must register to load the graphs: every op type of every node, in
+    # every meta graph and its function library, with the attributes those nodes set.
+    requirements: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def inspect(model_dir: Path) -> Inspection:
@@ -71,7 +74,25 @@ def inspect_proto(saved: Any) -> Inspection:
             }
 
         signature = {"inputs": describe(sig.inputs), "outputs": describe(sig.outputs)}
-    return Inspection(signature, frozenset(ops - functions), graph.graph_def.versions.producer)
+    return Inspection(signature, frozenset(ops - functions), graph.graph_def.versions.producer, op_requirements(saved))
+
+
+def op_requirements(saved: Any) -> dict[str, frozenset[str]]:
+    """{op type: attribute names} over every node of every meta graph and function body.
+
+    A call of a library function is not an op; attributes whose names start with
+    an underscore are the runtime's own annotations, which op registries do not declare.
+    """
+    needed: dict[str, set[str]] = {}
+    for meta in saved.meta_graphs:
+        library = meta.graph_def.library
+        functions = {f.signature.name for f in library.function}
+        nodes = [*meta.graph_def.node, *(node for f in library.function for node in f.node_def)]
+        for node in nodes:
+            if node.op in functions:
+                continue
+            needed.setdefault(node.op, set()).update(a for a in node.attr if not a.startswith("_"))
+    return {op: frozenset(attrs) for op, attrs in sorted(needed.items())}
 
 
 CORE_OPS_DIR = "core-ops"
@@ -195,8 +216,8 @@ def verdicts(inspection: Inspection, dims: int, total_size: int, core: frozenset
     vertex_notes = []
     if foreign:
         vertex_notes.append(
-            f"uses ops outside core TensorFlow ({', '.join(foreign)}): the serving image must provide them; "
-            "prove it with scripts/check_vertex_image.py"
+            f"uses ops outside core TensorFlow ({', '.join(foreign)}): a runtime serves them only if it "
+            "links them (the runtime verdicts say which does)"
         )
     return {
         Target.BIGQUERY.value: {"ok": not bigquery, "reasons": bigquery, "notes": []},
@@ -204,12 +225,22 @@ def verdicts(inspection: Inspection, dims: int, total_size: int, core: frozenset
     }
 
 
-def format_verdicts(results: dict[str, dict[str, Any]], own_target: str) -> str:
+def format_verdicts(
+    results: dict[str, dict[str, Any]],
+    own_target: str,
+    runtime_verdicts: dict[str, dict[str, Any]] | None = None,
+    runtime: str | None = None,
+) -> str:
+    """The per-target verdicts, then (for a Vertex AI model) one per serving runtime."""
     lines = []
     for target, verdict in results.items():
         mark = "ok" if verdict["ok"] else "FAIL"
         own = " (this model's target)" if target == own_target else ""
         lines.append(f"{target}{own}: {mark}")
         lines.extend(f"  - {reason}" for reason in verdict["reasons"])
-        lines.extend(f"  note: {note}" for note in verdict["notes"])
+        lines.extend(f"  note: {note}" for note in verdict.get("notes", []))
+    for name, verdict in (runtime_verdicts or {}).items():
+        chosen = " (the chosen runtime)" if name == runtime else ""
+        lines.append(f"vertex runtime {name}{chosen}: {'ok' if verdict['ok'] else 'FAIL'}")
+        lines.extend(f"  - {reason}" for reason in verdict["reasons"])
     return "\n".join(lines)

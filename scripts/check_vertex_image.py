@@ -1,14 +1,18 @@
-"""Proves a built model loads and serves in the TensorFlow of a Vertex AI prebuilt image.
+"""Proves a built model loads and serves in the TensorFlow of the runtime that will serve it.
 
-The build runs TensorFlow 2.18 (bigquery-ml-utils pins it); the prebuilt
-prediction image runs an older TensorFlow (tf2-cpu.2-15 by default). This
-makes an isolated virtualenv with that TensorFlow (and tensorflow-text of the
-same minor version when the model uses its ops), loads the SavedModel there,
-runs its serving signature on sample texts and compares the embeddings with
-those computed here.
+The build runs TensorFlow 2.18 (bigquery-ml-utils pins it); BERT's runtime runs
+another: TensorFlow Serving 2.20 (`tf-serving-2.20`, the default) or the
+prebuilt image's 2.15 (`prebuilt-tf2-cpu.2-15`). This makes an isolated
+virtualenv with that TensorFlow (and, when the model uses its ops, the
+tensorflow-text that loads into it), loads the SavedModel there, runs its
+serving signature on sample texts and compares the embeddings with those
+computed here. Which ops the runtime's server registers is the build's own check
+(model_build/runtimes.py): the 2.15 server links tensorflow-text 2.12.1's ops,
+which no pip wheel loads into TensorFlow 2.15, so that run uses 2.15.0's, and
+cannot see an op 2.15.0 has and the server lacks (TFText>RoundRobinTrim is one).
 
     .venv/bin/python scripts/check_vertex_image.py .build/bert-<key>/model
-    .venv/bin/python scripts/check_vertex_image.py DIR --image us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-14:latest
+    .venv/bin/python scripts/check_vertex_image.py DIR --runtime prebuilt-tf2-cpu.2-15
 
 Needs network access to PyPI for the first run (the venv is kept in
 .build/vertex-image-envs/ and reused). Not part of the test run.
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import venv
@@ -27,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+from model_build import runtimes  # noqa: E402 - after the path is set
+
 TEXTS = ["Isabelle Huppert must be one of the greatest actresses", "a dull, boring film", ""]
 
 _EMBED = (
@@ -45,19 +49,14 @@ _EMBED = (
 )
 
 
-def tensorflow_minor(image: str) -> str:
-    match = re.search(r"tf2-(?:cpu|gpu)\.2-(\d+)", image)
-    if not match:
-        raise SystemExit(f"error: cannot tell the TensorFlow version of {image}: expected a tf2-cpu.2-NN image")
-    return f"2.{match.group(1)}"
-
-
-def isolated_python(minor: str, with_text: bool) -> Path:
-    env_dir = ROOT / ".build" / "vertex-image-envs" / f"tf{minor}{'-text' if with_text else ''}"
+def isolated_python(runtime: runtimes.Runtime, with_text: bool) -> Path:
+    env_dir = ROOT / ".build" / "vertex-image-envs" / f"tf{runtime.tensorflow}{'-text' + runtime.check_tensorflow_text if with_text else ''}"
     python = env_dir / "bin" / "python"
     if not python.exists():
         venv.create(env_dir, with_pip=True, clear=True)
-        packages = [f"tensorflow-cpu=={minor}.*"] + ([f"tensorflow-text=={minor}.*"] if with_text else [])
+        packages = [f"tensorflow-cpu=={runtime.tensorflow}"] + (
+            [f"tensorflow-text=={runtime.check_tensorflow_text}"] if with_text else []
+        )
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages], check=True)
     return python
 
@@ -73,14 +72,16 @@ def embed(python: Path, model_dir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", type=Path, help="a built SavedModel directory (.build/<model>-<key>/model)")
-    parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"prebuilt prediction image (default {DEFAULT_IMAGE})")
+    parser.add_argument(
+        "--runtime", choices=list(runtimes.RUNTIMES), default=runtimes.DEFAULT, help=f"BERT's runtime (default {runtimes.DEFAULT})"
+    )
     parser.add_argument("--atol", type=float, default=1e-4)
     args = parser.parse_args()
 
     manifest_path = args.model_dir.parent / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    minor = tensorflow_minor(args.image)
-    python = isolated_python(minor, with_text=bool(manifest.get("non_core_ops", True)))
+    runtime = runtimes.get(args.runtime)
+    python = isolated_python(runtime, with_text=bool(manifest.get("non_core_ops", True)))
 
     here = embed(Path(sys.executable), args.model_dir)
     there = embed(python, args.model_dir)
@@ -93,7 +94,7 @@ def main() -> None:
             f"(max abs diff {float(np.max(np.abs(a - b))) if a.shape == b.shape else 'shape ' + str(b.shape)})"
         )
     print(
-        f"ok: {args.model_dir} loads and serves in TensorFlow {there['tensorflow']} ({args.image}); "
+        f"ok: {args.model_dir} loads and serves in TensorFlow {there['tensorflow']} (runtime {runtime.name}, tensorflow-text {runtime.check_tensorflow_text}); "
         f"{a.shape[0]} embeddings of {a.shape[1]} dims match TensorFlow {here['tensorflow']} within {args.atol}"
     )
 

@@ -65,6 +65,23 @@ def built(hub_sources: dict[str, Path], shared_build_dir: Path) -> dict:
     return ensure_all_built({name: sources_for(name, hub_sources) for name in ("nnlm", "swivel", "bert")}, shared_build_dir, jobs=1)
 
 
+@pytest.fixture(scope="session")
+def round_robin_sources(hub_sources: dict[str, Path]) -> dict[str, str]:
+    """BERT's sources with a preprocess that trims with tf_text.RoundRobinTrimmer (TFText>RoundRobinTrim)."""
+    from tests import fakehub
+
+    path = fakehub.save_bert_preprocess(hub_sources["bertPreprocess"].parent / "bert_preprocess_round_robin", fakehub.demo_words(60), round_robin=True)
+    return {**sources_for("bert", hub_sources), "bertPreprocess": str(path)}
+
+
+@pytest.fixture(scope="session")
+def round_robin_bert(round_robin_sources: dict[str, str], shared_build_dir: Path):
+    """BERT built (in a process of its own, into the shared cache) from the round-robin preprocess."""
+    from model_build import ensure_all_built
+
+    return ensure_all_built({"bert": round_robin_sources}, shared_build_dir, jobs=1)["bert"]
+
+
 PROJECT = "my-proj-123"
 
 

@@ -86,11 +86,14 @@ class _TextOpsWordEmbedding(_WordEmbedding):
 
 
 class _BertPreprocess(tf.Module):
-    def __init__(self, vocab_file: str) -> None:
+    def __init__(self, vocab_file: str, round_robin: bool = False) -> None:
         super().__init__()
         import tensorflow_text as text
 
         self.tokenizer = text.BertTokenizer(vocab_file, lower_case=False, token_out_type=tf.int32)
+        # tf_text.RoundRobinTrimmer: in current tensorflow-text (2.15.0 has it) an op of its own,
+        # TFText>RoundRobinTrim, which the tensorflow-text 2.12.1 that TensorFlow Serving 2.14-2.19 link lacks.
+        self.trimmer = text.RoundRobinTrimmer(max_seq_length=BERT_SEQ_LEN - 2) if round_robin else None
         self._cls = BERT_SPECIAL_TOKENS.index("[CLS]")
         self._sep = BERT_SPECIAL_TOKENS.index("[SEP]")
 
@@ -99,7 +102,10 @@ class _BertPreprocess(tf.Module):
         import tensorflow_text as text
 
         tokens = self.tokenizer.tokenize(sentences).merge_dims(-2, -1)
-        tokens = tokens[:, : BERT_SEQ_LEN - 2]
+        if self.trimmer is not None:
+            (tokens,) = self.trimmer.trim([tokens])
+        else:
+            tokens = tokens[:, : BERT_SEQ_LEN - 2]
         ids, type_ids = text.combine_segments([tokens], self._cls, self._sep)
         word_ids, mask = text.pad_model_inputs(ids, max_seq_length=BERT_SEQ_LEN)
         type_ids, _ = text.pad_model_inputs(type_ids, max_seq_length=BERT_SEQ_LEN)
@@ -141,13 +147,21 @@ class _BertEncoder(tf.Module):
 def save_bert_modules(directory: Path, words: list[str], dims: int = 768, seed: int = 0) -> tuple[Path, Path]:
     """Saves a BERT-style (preprocess, encoder) pair; returns their paths."""
     directory = Path(directory)
-    vocab = list(BERT_SPECIAL_TOKENS) + [w for w in words if w not in BERT_SPECIAL_TOKENS]
-    preprocess_path, encoder_path = directory / "bert_preprocess", directory / "bert_encoder"
-    with tempfile.TemporaryDirectory() as scratch:
-        vocab_file = _write_vocab(Path(scratch), vocab)
-        tf.saved_model.save(_BertPreprocess(vocab_file), str(preprocess_path))
-    tf.saved_model.save(_BertEncoder(len(vocab), dims, seed), str(encoder_path))
+    preprocess_path, encoder_path = save_bert_preprocess(directory / "bert_preprocess", words), directory / "bert_encoder"
+    tf.saved_model.save(_BertEncoder(len(_bert_vocab(words)), dims, seed), str(encoder_path))
     return preprocess_path, encoder_path
+
+
+def _bert_vocab(words: list[str]) -> list[str]:
+    return list(BERT_SPECIAL_TOKENS) + [w for w in words if w not in BERT_SPECIAL_TOKENS]
+
+
+def save_bert_preprocess(path: Path, words: list[str], round_robin: bool = False) -> Path:
+    """A BERT-style preprocess module; `round_robin` trims with tf_text.RoundRobinTrimmer (a newer op)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        vocab_file = _write_vocab(Path(scratch), _bert_vocab(words))
+        tf.saved_model.save(_BertPreprocess(vocab_file, round_robin), str(path))
+    return Path(path)
 
 
 class _IntegerModel(tf.Module):

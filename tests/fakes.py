@@ -81,6 +81,18 @@ class _Operation:
         return self._outcome() if callable(self._outcome) else self._outcome
 
 
+def container_spec(spec: dict) -> SimpleNamespace:
+    """A ModelContainerSpec as the API returns it: every field present, unset ones empty."""
+    return SimpleNamespace(
+        image_uri=spec["image_uri"],
+        command=list(spec.get("command", [])),
+        args=list(spec.get("args", [])),
+        ports=[SimpleNamespace(container_port=p["container_port"]) for p in spec.get("ports", [])],
+        predict_route=spec.get("predict_route", ""),
+        health_route=spec.get("health_route", ""),
+    )
+
+
 class FakeModelService(_Faulty):
     def __init__(self, faults: dict[str, list[BaseException]] | None = None) -> None:
         super().__init__(faults)
@@ -112,7 +124,7 @@ class FakeModelService(_Faulty):
 
         def finish() -> SimpleNamespace:  # the server acts when the operation completes
             name = self.add(request["parent"], display_name=model["display_name"], artifact_uri=model["artifact_uri"],
-                            labels=dict(model["labels"]), image=model["container_spec"]["image_uri"])
+                            labels=dict(model["labels"]), container_spec=container_spec(model["container_spec"]))
             return SimpleNamespace(model=name)
 
         return _Operation(self, "upload_model", finish)

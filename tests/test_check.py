@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from model_build import check
+from model_build import check, runtimes
 from tests.conftest import ROOT
 from tests.fakehub import fresh_env
 
@@ -115,3 +115,60 @@ def test_once_tensorflow_text_is_loaded_core_ops_come_from_the_kept_set(tmp_path
     (kept,) = (tmp_path / check.CORE_OPS_DIR).iterdir()
     kept.write_text("not json")
     assert compute(tmp_path) == first and interpreters == [1, 1]  # a damaged file is recomputed
+
+
+# --- the runtime that will serve BERT: its op registry ---------------------------------------
+
+
+def test_each_runtime_registry_holds_its_tensorflow_and_the_text_ops_it_links() -> None:
+    for name, runtime in runtimes.RUNTIMES.items():
+        data = json.loads(runtimes.registry_path(name).read_text())
+        assert (data["runtime"], data["tensorflow"], data["tensorflow_text"]) == (name, runtime.tensorflow, runtime.tensorflow_text)
+        ops = runtimes.registry(name)
+        assert {"MatMul", "StatefulPartitionedCall", "WordpieceTokenizeWithOffsets"} <= set(ops)
+        assert {"T", "transpose_a", "transpose_b"} <= ops["MatMul"]
+    # TensorFlow Serving 2.15-2.19 link tensorflow-text 2.12.1, which predates the op of RoundRobinTrimmer.
+    assert "TFText>RoundRobinTrim" in runtimes.registry("tf-serving-2.20")
+    assert "TFText>RoundRobinTrim" not in runtimes.registry("prebuilt-tf2-cpu.2-15")
+
+
+def test_the_registries_are_written_sorted_with_stable_bytes() -> None:
+    from scripts.op_registry import render
+
+    for name in runtimes.RUNTIMES:
+        path = runtimes.registry_path(name)
+        assert render(json.loads(path.read_text())) == path.read_text(), name
+
+
+def test_a_runtime_lacking_an_op_or_an_attribute_names_them() -> None:
+    needed = {"MatMul": {"T", "transpose_a"}, "TFText>RoundRobinTrim": {"T", "Tsplits"}, "VarHandleOp": {"dtype", "shape", "new_attr"}}
+    found = runtimes.problems(needed, "prebuilt-tf2-cpu.2-15")
+    assert found == [
+        "op type(s) not registered there: TFText>RoundRobinTrim",
+        "attribute(s) its ops do not declare there: VarHandleOp (new_attr)",
+    ]
+    verdicts = runtimes.verdicts({"MatMul": {"T"}})
+    assert verdicts == {name: {"ok": True, "reasons": []} for name in runtimes.RUNTIMES}
+
+
+def test_the_refusal_names_the_ops_the_runtime_and_the_fix() -> None:
+    verdicts = runtimes.verdicts({"TFText>RoundRobinTrim": {"T", "Tsplits"}})
+    assert runtimes.refusal("bert", verdicts, "tf-serving-2.20", "bert.runtime") is None
+    message = runtimes.refusal("bert", verdicts, "prebuilt-tf2-cpu.2-15", "bqml-text-embeddings:bert.runtime")
+    assert message == (
+        "bert cannot be served by runtime prebuilt-tf2-cpu.2-15 (Vertex AI prebuilt prediction image tf2-cpu.2-15 "
+        "(TensorFlow Serving 2.15): TensorFlow 2.15.1 ops + tensorflow-text 2.12.1 ops): "
+        "op type(s) not registered there: TFText>RoundRobinTrim. Fix: set bqml-text-embeddings:bert.runtime to "
+        "tf-serving-2.20, which has them, or build bert from sources that use only ops that runtime registers "
+        "(for BERT, a modelSources.bertPreprocess made with an older tensorflow-text)"
+    )
+
+
+def test_bert_is_judged_by_every_runtime_at_build_time(built: dict, round_robin_bert) -> None:
+    """Both ways: a preprocess with tf_text.RoundRobinTrimmer only where tensorflow-text 2.16+ is linked."""
+    assert built["bert"].manifest["runtimes"] == {name: {"ok": True, "reasons": []} for name in runtimes.RUNTIMES}
+    assert round_robin_bert.manifest["runtimes"] == {
+        "tf-serving-2.20": {"ok": True, "reasons": []},
+        "prebuilt-tf2-cpu.2-15": {"ok": False, "reasons": ["op type(s) not registered there: TFText>RoundRobinTrim"]},
+    }
+    assert built["nnlm"].manifest["runtimes"] == {}  # BigQuery serves it: no Vertex AI runtime judges it

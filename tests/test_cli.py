@@ -62,6 +62,24 @@ def test_check_gives_a_verdict_per_target(built: dict, hub_sources: dict, shared
     assert "bigquery (this model's target): ok" in nnlm.stdout
 
 
+def test_check_judges_bert_by_the_runtime_that_will_serve_it(round_robin_bert, round_robin_sources: dict, shared_build_dir: Path) -> None:
+    sources = [arg for key in ("bertPreprocess", "bertEncoder") for arg in ("--source", f"{key}={round_robin_sources[key]}")]
+    default = run_cli("check", "bert", "--build-dir", str(shared_build_dir), *sources)
+    assert default.returncode == 0, default.stdout + default.stderr  # TensorFlow Serving 2.20 links tensorflow-text 2.20
+    assert "vertex runtime tf-serving-2.20 (the chosen runtime): ok" in default.stdout
+
+    old = run_cli("check", "bert", "--runtime", "prebuilt-tf2-cpu.2-15", "--build-dir", str(shared_build_dir), *sources)
+    assert old.returncode == 1
+    assert "vertex runtime prebuilt-tf2-cpu.2-15 (the chosen runtime): FAIL\n  - op type(s) not registered there: TFText>RoundRobinTrim" in old.stdout
+    assert "Fix: set --runtime to tf-serving-2.20, which has them" in old.stdout
+
+    # The same verdict from the SavedModel directory alone (read from its graph), and from `build`.
+    direct = run_cli("check", str(round_robin_bert.path), "--runtime", "prebuilt-tf2-cpu.2-15")
+    assert direct.returncode == 1 and "TFText>RoundRobinTrim" in direct.stdout
+    build = run_cli("build", "bert", "--runtime", "prebuilt-tf2-cpu.2-15", "--build-dir", str(shared_build_dir), *sources)
+    assert build.returncode == 2 and "error: bert cannot be served by runtime prebuilt-tf2-cpu.2-15" in build.stderr
+
+
 def test_check_of_a_model_that_fails_bigquery_exits_non_zero(hub_sources: dict, tmp_path: Path) -> None:
     result = run_cli("check", "nnlm", "--build-dir", str(tmp_path), "--source", f"nnlm={hub_sources['text_ops_50']}")
     assert result.returncode == 1

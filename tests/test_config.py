@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,12 +26,11 @@ def test_defaults_with_only_the_project_set() -> None:
     assert settings.build_jobs is None  # one per core
     assert parse({"project": "my-proj-123", "buildJobs": "2"}).build_jobs == 2
     assert settings.samples == config.SampleSettings(rows=500, table="bigquery-public-data.imdb.reviews", column="review")
+    # BERT's default runtime: TensorFlow Serving's own image, through the stack's remote repository.
     assert settings.bert == config.BertSettings(
-        machine_type="n1-standard-2",
-        min_replicas=1,
-        max_replicas=1,
-        serving_image="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest",
+        machine_type="n1-standard-2", min_replicas=1, max_replicas=1, runtime="tf-serving-2.20", serving_image=None
     )
+    assert settings.bert.mirrors_image
     assert settings.text_embedding == config.TextEmbeddingSettings(endpoint="text-embedding-005")
     assert settings.evaluation == config.EvaluationSettings(rows=1000)
     assert settings.evaluation.per_class == 500 and settings.evaluation.enabled
@@ -75,7 +75,7 @@ def test_partial_objects_keep_the_other_defaults_and_locations_normalise() -> No
     assert settings.samples.rows == 0 and not settings.samples.enabled
     assert settings.samples.table == "bigquery-public-data.imdb.reviews"
     assert (settings.bert.min_replicas, settings.bert.max_replicas) == (1, 3)
-    assert settings.bert.serving_image == "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    assert settings.bert.serving_image is None and settings.bert.runtime == "tf-serving-2.20"
 
 
 BAD = [
@@ -107,6 +107,11 @@ BAD = [
     ({"bert": {"minReplicas": 3, "maxReplicas": 2}}, "bqml-text-embeddings:bert.maxReplicas: 2 is below bert.minReplicas (3)"),
     ({"bert": {"machineType": ""}}, "bqml-text-embeddings:bert.machineType: '': give a Compute Engine machine type"),
     ({"bert": {"servingImage": "not an image"}}, "bqml-text-embeddings:bert.servingImage: 'not an image' is not a container image URI"),
+    ({"bert": {"servingImage": "tensorflow/serving:2.20.0"}}, "bqml-text-embeddings:bert.servingImage: 'tensorflow/serving:2.20.0': Vertex AI takes a model's image only from"),
+    ({"bert": {"servingImage": "docker.io/tensorflow/serving:2.20.0"}}, "bqml-text-embeddings:bert.servingImage: 'docker.io/tensorflow/serving:2.20.0': Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region: give us-central1-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG"),
+    ({"bert": {"servingImage": "us-docker.pkg.dev/p/multi/tensorflow/serving:2.20.0"}}, "Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region"),
+    ({"bert": {"runtime": "tf2-cpu.2-8"}}, "bqml-text-embeddings:bert.runtime: 'tf2-cpu.2-8': choose one of ['tf-serving-2.20', 'prebuilt-tf2-cpu.2-15']"),
+    ({"bert": {"runtime": None}}, "bqml-text-embeddings:bert.runtime: None: choose one of"),
     ({"evaluation": {"rows": 999}}, "bqml-text-embeddings:evaluation.rows: 999: give 0 (off) or an even number from 20 to 25,000"),
     ({"evaluation": {"rows": 10}}, "bqml-text-embeddings:evaluation.rows: 10: give 0 (off) or an even number from 20"),
     ({"evaluation": {"rows": 30000}}, "bqml-text-embeddings:evaluation.rows: 30000: give 0 (off) or an even number"),
@@ -151,4 +156,36 @@ def test_bert_regions_that_fit_the_dataset_location() -> None:
     eu = parse({"project": "my-proj-123", "models": ["bert"], "location": "EU", "region": "europe-west4", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}})
     assert eu.location == "EU"
     single = parse({"project": "my-proj-123", "models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast3", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}})
-    assert single.bert.serving_image.startswith("asia-docker.pkg.dev/")
+    assert single.bert.serving_image is None
+
+
+def test_the_prebuilt_runtime_uses_the_image_nearest_the_region_until_google_ends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def bert(region: str, **extra: object) -> config.BertSettings:
+        return parse({"project": "my-proj-123", "region": region, "bert": {"runtime": "prebuilt-tf2-cpu.2-15", **extra}}).bert
+
+    assert bert("us-central1").serving_image == "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    assert bert("europe-west4").serving_image == "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    assert bert("asia-northeast3").serving_image == "asia-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    assert not bert("us-central1").mirrors_image
+    own = "us-central1-docker.pkg.dev/p/serving/tensorflow/serving:2.20.0"
+    assert parse({"project": "my-proj-123", "bert": {"servingImage": own}}).bert.serving_image == own  # no mirror then
+    prebuilt = "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"  # Google's own: any of its hosts
+    assert parse({"project": "my-proj-123", "bert": {"servingImage": prebuilt, "runtime": "prebuilt-tf2-cpu.2-15"}}).bert.serving_image == prebuilt
+
+    monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 14))
+    assert bert("us-central1").runtime == "prebuilt-tf2-cpu.2-15"  # the last day it is available
+    monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 15))
+    with pytest.raises(ConfigError) as failure:
+        bert("us-central1")
+    assert str(failure.value).splitlines()[1] == (
+        "  bqml-text-embeddings:bert.runtime: prebuilt-tf2-cpu.2-15 passed Google's end of availability on 2027-01-14 "
+        "(new models on it may be refused): choose tf-serving-2.20"
+    )
+
+
+def test_bert_in_a_multi_region_dataset_keeps_the_tutorials_set_up() -> None:
+    """Decided in issue 15: a US (or EU) dataset with BERT's endpoint in a region inside it, as the tutorial does."""
+    us = parse({"project": "my-proj-123", "models": ["bert"]})
+    assert (us.location, us.region) == ("US", "us-central1")
+    regional = parse({"project": "my-proj-123", "models": ["bert"], "location": "us-central1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}})
+    assert (regional.location, regional.region) == ("us-central1", "us-central1")

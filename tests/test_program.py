@@ -141,7 +141,9 @@ def test_sample_sql_predicts_500_reviews_with_its_model_after_it(runs: dict, bui
 
 def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     run = runs["all"]
-    assert _names(run, "gcp:projects/service:Service") == {"api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform"}
+    assert _names(run, "gcp:projects/service:Service") == {
+        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry",
+    }
     connection = run.named("vertex-connection").inputs
     assert connection["location"] == "US" and connection["cloudResource"] == {} and connection["connectionId"] == "tf_models_tutorial_vertex"
     grant = run.named("connection-may-call-vertex").inputs
@@ -160,8 +162,25 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     assert bert_bucket["uniformBucketLevelAccess"] is True and bert_bucket["publicAccessPrevention"] == "enforced"
     assert bert_bucket["forceDestroy"] is True and run.depends_on("bert-artifacts", "api-storage")
     for item in built["bert"].files:
-        assert run.named(f"bert-savedmodel/{item['path']}").inputs["bucket"] == "bert-artifacts-bucket-1a2b3c"
+        obj = run.named(f"bert-savedmodel/{item['path']}").inputs
+        assert obj["bucket"] == "bert-artifacts-bucket-1a2b3c"
+        # TensorFlow Serving serves numbered versions under its base path: the files go under 1/.
+        assert obj["name"] == f"bert_model/{built['bert'].digest[:16]}/1/{item['path']}"
     assert run.outputs["bertBucket"] == "bert-artifacts-bucket-1a2b3c"
+
+    # TensorFlow Serving's image from Docker Hub, through a remote repository in the model's region.
+    repository = run.named("bert-serving-images").inputs
+    assert repository == {
+        "project": PROJECT,
+        "location": "us-central1",
+        "repositoryId": "bqml-te-dev",
+        "format": "DOCKER",
+        "mode": "REMOTE_REPOSITORY",
+        "description": repository["description"],
+        "remoteRepositoryConfig": {"description": "Docker Hub", "dockerRepository": {"publicRepository": "DOCKER_HUB"}},
+        "labels": {"app": "bqml-text-embeddings", "managed-by": "pulumi"},
+    }
+    assert run.depends_on("bert-serving-images", "api-artifactregistry")
 
     endpoint = run.named("bert-endpoint").inputs
     assert endpoint["location"] == "us-central1" and endpoint["displayName"] == "bert_model_endpoint"
@@ -170,7 +189,18 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     model = run.named("bert-registry-model").inputs
     prefix = f"bert_model/{built['bert'].digest[:16]}/"
     assert model["artifact_uri"] == f"gs://bert-artifacts-bucket-1a2b3c/{prefix}"
-    assert model["serving_image"] == "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
+    assert model["container"] == {
+        "image_uri": "us-central1-docker.pkg.dev/my-proj-123/bqml-te-dev/tensorflow/serving:2.20.0",
+        "command": ["/usr/bin/tensorflow_model_server"],
+        "args": [
+            "--model_name=bert", "--model_base_path=$(AIP_STORAGE_URI)", "--rest_api_port=8080", "--port=8500",
+            "--file_system_poll_wait_seconds=0",
+        ],
+        "ports": [{"container_port": 8080}],
+        "predict_route": "/v1/models/bert:predict",
+        "health_route": "/v1/models/bert/metadata",
+    }
+    assert run.depends_on("bert-registry-model", "bert-serving-images")
     assert model["labels"]["bqml-te-digest"] == built["bert"].digest[:16]
     assert model["labels"]["bqml-te-owner"] == f"{PROJECT}-dev"
     for item in built["bert"].files:
@@ -214,9 +244,9 @@ def _custom_names(run: ProgramRun) -> set[str]:
 def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dict) -> None:
     objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel", "bert") for p in _files(built[m])}
     assert _custom_names(runs["all"]) == objects | {
-        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
+        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry", "dataset", "models",
         "nnlm-create-model", "swivel-create-model", "vertex-connection", "connection-identity-propagation",
-        "connection-may-call-vertex", "bert-artifacts", "bert-registry-model", "bert-endpoint", "bert-deployment",
+        "connection-may-call-vertex", "bert-artifacts", "bert-serving-images", "bert-registry-model", "bert-endpoint", "bert-deployment",
         "bert-create-remote-model", "evaluation-reviews", "embedding-quality",
     } | _per_model(("nnlm", "swivel", "bert"), "sample-embeddings", "search-function", *EVALUATION)
 
@@ -224,9 +254,9 @@ def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dic
 def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
     run = runs["bert"]
     assert _custom_names(run) == {f"bert-savedmodel/{p}" for p in _files(built["bert"])} | {
-        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "dataset", "models",
+        "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry", "dataset", "models",
         "vertex-connection", "connection-identity-propagation", "connection-may-call-vertex", "bert-artifacts",
-        "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
+        "bert-serving-images", "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
         "bert-search-function", "evaluation-reviews", "embedding-quality", *_per_model(("bert",), *EVALUATION),
     }
     assert set(run.statements()) == {"bert-create-remote-model", "evaluation-reviews", "embedding-quality"} | _per_model(
@@ -300,6 +330,46 @@ def test_bad_configuration_fails_clearly_and_declares_nothing(base_config: dict,
         run_program(config)
     assert message in str(failure.value)
     assert "Traceback" not in str(failure.value)
+
+
+def test_the_prebuilt_runtime_uploads_a_flat_artifact_with_googles_image_and_no_repository(base_config: dict, built: dict) -> None:
+    run = run_program({**base_config, "models": ["bert"], "bert": {"runtime": "prebuilt-tf2-cpu.2-15"}})
+    assert run.named("bert-registry-model").inputs["container"] == {"image_uri": "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"}
+    for item in built["bert"].files:  # saved_model.pb at the artifact's top, as the prebuilt image wants
+        assert run.named(f"bert-savedmodel/{item['path']}").inputs["name"] == f"bert_model/{built['bert'].digest[:16]}/{item['path']}"
+    assert run.of_type("gcp:artifactregistry/repository:Repository") == []
+    assert "api-artifactregistry" not in _names(run, "gcp:projects/service:Service")
+
+
+def test_an_image_of_ones_own_needs_no_repository(base_config: dict) -> None:
+    own = "us-central1-docker.pkg.dev/my-proj-123/serving/tensorflow/serving:2.20.0"
+    run = run_program({**base_config, "models": ["bert"], "bert": {"servingImage": own}})
+    assert run.named("bert-registry-model").inputs["container"]["image_uri"] == own
+    assert run.named("bert-registry-model").inputs["container"]["command"] == ["/usr/bin/tensorflow_model_server"]
+    assert run.of_type("gcp:artifactregistry/repository:Repository") == []
+
+
+def test_bert_that_needs_ops_its_runtime_lacks_is_refused_before_anything_is_declared(
+    base_config: dict, round_robin_bert, round_robin_sources: dict
+) -> None:
+    from tests import pulumi_harness
+
+    seen: list = []
+    original = pulumi_harness._RecordingMonitor.RegisterResource
+    pulumi_harness._RecordingMonitor.RegisterResource = lambda self, request: seen.append(request.type) or original(self, request)
+    config = {**base_config, "models": ["bert"], "modelSources": {**base_config["modelSources"], **round_robin_sources}}
+    try:
+        with pytest.raises(pulumi.RunError) as failure:
+            run_program({**config, "bert": {"runtime": "prebuilt-tf2-cpu.2-15"}})
+    finally:
+        pulumi_harness._RecordingMonitor.RegisterResource = original
+    message = str(failure.value)
+    assert message.startswith("bert cannot be served by runtime prebuilt-tf2-cpu.2-15 (")
+    assert "op type(s) not registered there: TFText>RoundRobinTrim" in message
+    assert "Fix: set bqml-text-embeddings:bert.runtime to tf-serving-2.20" in message
+    assert [t for t in seen if t != "pulumi:pulumi:Stack"] == []
+    served = run_program(config)  # the default runtime, TensorFlow Serving 2.20, has the op
+    assert served.named("bert-registry-model").inputs["labels"]["bqml-te-digest"] == round_robin_bert.digest[:16]
 
 
 def test_bad_configuration_declares_no_resource(base_config: dict) -> None:

@@ -8,7 +8,7 @@ from google.api_core import exceptions as gexc
 from infra import retry
 from infra.vertex import ops as vertex_ops
 from infra.vertex.resources import VertexDeploymentProvider, VertexModelProvider
-from tests.fakes import FakeEndpointService, FakeModelService
+from tests.fakes import FakeEndpointService, FakeModelService, container_spec
 
 PARENT = "projects/my-proj/locations/us-central1"
 ENDPOINT = f"{PARENT}/endpoints/1234567890"
@@ -18,8 +18,16 @@ MODEL_PROPS = {
     "region": "us-central1",
     "display_name": "bert",
     "artifact_uri": "gs://bucket/bert_model/abc123/",
-    "serving_image": "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest",
+    "container": {"image_uri": "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"},
     "labels": LABELS,
+}
+TF_SERVING = {
+    "image_uri": "us-central1-docker.pkg.dev/my-proj/bqml-te-dev/tensorflow/serving:2.20.0",
+    "command": ["/usr/bin/tensorflow_model_server"],
+    "args": ["--model_name=bert", "--model_base_path=$(AIP_STORAGE_URI)", "--rest_api_port=8080"],
+    "ports": [{"container_port": 8080}],
+    "predict_route": "/v1/models/bert:predict",
+    "health_route": "/v1/models/bert/metadata",
 }
 
 
@@ -60,7 +68,7 @@ def test_create_uploads_the_artifact_with_the_serving_image() -> None:
         "model": {
             "display_name": "bert",
             "artifact_uri": "gs://bucket/bert_model/abc123/",
-            "container_spec": {"image_uri": "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"},
+            "container_spec": {"image_uri": "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"},  # prebuilt: the image only
             "labels": LABELS,
         },
     }
@@ -70,13 +78,39 @@ def test_create_uploads_the_artifact_with_the_serving_image() -> None:
 
 def test_an_interrupted_create_is_adopted_not_duplicated() -> None:
     v = Vertex()
-    existing = v.models.add(PARENT, display_name="bert", artifact_uri="gs://bucket/bert_model/abc123", labels=dict(LABELS))
-    v.models.add(PARENT, display_name="bert", artifact_uri="gs://bucket/bert_model/abc123", labels={**LABELS, vertex_ops.OWNER_LABEL: "other-stack"})
+    prebuilt = container_spec(MODEL_PROPS["container"])
+    existing = v.models.add(PARENT, display_name="bert", artifact_uri="gs://bucket/bert_model/abc123", labels=dict(LABELS), container_spec=prebuilt)
+    v.models.add(PARENT, display_name="bert", artifact_uri="gs://bucket/bert_model/abc123", labels={**LABELS, vertex_ops.OWNER_LABEL: "other-stack"}, container_spec=prebuilt)
     result = VertexModelProvider(v.clients).create(dict(MODEL_PROPS))
     assert result.outs["model_name"] == existing
     assert v.models.called("upload_model") == []
     (listing,) = v.models.called("list_models")
     assert 'labels.bqml-te-digest="abc123"' in listing["filter"] and 'labels.bqml-te-owner="my-proj-dev"' in listing["filter"]
+
+
+def test_a_custom_container_is_uploaded_with_its_command_ports_and_routes_and_adopted_only_as_such() -> None:
+    v = Vertex()
+    provider = VertexModelProvider(v.clients)
+    prebuilt = provider.create(dict(MODEL_PROPS)).outs["model_name"]
+    # The same artifact under another runtime is another model: not the prebuilt upload adopted.
+    props = {**MODEL_PROPS, "container": {**TF_SERVING, "ports": [{"container_port": 8080.0}]}}  # Pulumi's numbers are floats
+    served = provider.create(props).outs["model_name"]
+    assert served != prebuilt
+    (_, request) = v.models.called("upload_model")
+    assert request["model"]["container_spec"] == TF_SERVING  # the port a whole number again
+    assert provider.create(props).outs["model_name"] == served and len(v.models.called("upload_model")) == 2
+    assert provider.diff(served, {**props, "model_name": served}, dict(MODEL_PROPS)).replaces == ["container"]
+
+
+def test_state_from_before_custom_containers_is_the_same_prebuilt_model() -> None:
+    """A stack made when the image was `serving_image` keeps its model on the prebuilt runtime: no upload,
+    no replacement (whose create would adopt this very model and whose delete would then remove it)."""
+    provider = VertexModelProvider()
+    legacy = {k: v for k, v in MODEL_PROPS.items() if k != "container"}
+    legacy.update(serving_image=MODEL_PROPS["container"]["image_uri"], model_name="m")
+    assert not provider.diff("m", legacy, dict(MODEL_PROPS)).changes
+    moved = provider.diff("m", legacy, {**MODEL_PROPS, "container": TF_SERVING})
+    assert moved.replaces == ["container"]
 
 
 def test_transient_faults_in_upload_are_retried() -> None:

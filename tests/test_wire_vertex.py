@@ -8,6 +8,7 @@ import grpc
 import pytest
 
 from infra import retry
+from infra.steps.bert_serving import tf_serving_container
 from infra.vertex import ops as vertex_ops
 from infra.vertex.resources import VertexDeploymentProvider, VertexModelProvider
 from tests.wire.clients import vertex_factory
@@ -23,9 +24,16 @@ MODEL_PROPS = {
     "region": "us-central1",
     "display_name": "bert",
     "artifact_uri": "gs://bert-artifacts/bert_model/abc123/",
-    "serving_image": IMAGE,
+    "container": {"image_uri": IMAGE},
     "labels": LABELS,
 }
+SERVING_IMAGE = "us-central1-docker.pkg.dev/my-proj/bqml-te-dev/tensorflow/serving:2.20.0"
+# What the program declares for the TensorFlow Serving runtime; Pulumi hands numbers over as floats.
+TF_SERVING_PROPS = {
+    **MODEL_PROPS,
+    "container": {**tf_serving_container(SERVING_IMAGE), "ports": [{"container_port": 8080.0}]},
+}
+SAVED_MODEL_FILES = ("saved_model.pb", "fingerprint.pb", "variables/variables.index", "variables/variables.data-00000-of-00001")
 QUOTA = "The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_cpus"
 
 
@@ -61,6 +69,8 @@ def test_create_uploads_and_polls_the_operation_to_completion(vertex: VertexServ
     assert request.parent == PARENT
     assert request.model.artifact_uri == MODEL_PROPS["artifact_uri"]
     assert request.model.container_spec.image_uri == IMAGE
+    spec = request.model.container_spec  # a prebuilt image: no command, ports or routes of ours
+    assert (list(spec.command), list(spec.args), list(spec.ports), spec.predict_route, spec.health_route) == ([], [], [], "", "")
     assert dict(request.model.labels) == LABELS and request.model.display_name == "bert"
     assert vertex.called("GetOperation"), "the client must poll the upload to completion"
     assert created.outs["model_name"] in vertex.models and created.id == created.outs["model_name"]
@@ -159,3 +169,60 @@ def test_a_dropped_connection_is_asked_again(vertex: VertexServer) -> None:
         assert wired.sleeps == [retry.TRANSIENT.initial]
     finally:
         proxy.stop()
+
+
+def _lay_out(server: VertexServer, props: dict, version_dir: str) -> None:
+    server.objects = {f"{props['artifact_uri']}{version_dir}{path}" for path in SAVED_MODEL_FILES}
+
+
+def test_tensorflow_serving_is_uploaded_as_a_custom_container_and_serves_a_numbered_version(vertex: VertexServer) -> None:
+    wired = Wired(vertex)
+    _lay_out(vertex, TF_SERVING_PROPS, "1/")
+    created = wired.models.create(dict(TF_SERVING_PROPS))
+    (request,) = vertex.called("UploadModel")
+    spec = request.model.container_spec  # decoded into aiplatform_v1.ModelContainerSpec
+    assert spec.image_uri == SERVING_IMAGE and SERVING_IMAGE.startswith("us-central1-docker.pkg.dev/")  # the model's region
+    assert list(spec.command) == ["/usr/bin/tensorflow_model_server"]
+    assert list(spec.args) == [
+        "--model_name=bert",
+        "--model_base_path=$(AIP_STORAGE_URI)",
+        "--rest_api_port=8080",
+        "--port=8500",
+        "--file_system_poll_wait_seconds=0",
+    ]
+    assert [p.container_port for p in spec.ports] == [8080]  # AIP_HTTP_PORT, where the REST API listens
+    assert (spec.predict_route, spec.health_route) == ("/v1/models/bert:predict", "/v1/models/bert/metadata")
+    assert list(spec.env) == []
+    assert request.model.artifact_uri == MODEL_PROPS["artifact_uri"]  # the base path; versions under it
+
+    deployment = wired.deployments.create(wired.deployment_props(created.outs["model_name"]))
+    assert [d.id for d in vertex.endpoints[ENDPOINT].deployed_models] == [deployment.outs["deployed_model_id"]]
+    assert wired.models.create(dict(TF_SERVING_PROPS)).outs == created.outs  # adopted, not uploaded again
+    assert len(vertex.called("UploadModel")) == 1
+
+
+def test_a_flat_artifact_never_serves_under_tensorflow_serving(vertex: VertexServer) -> None:
+    wired = Wired(vertex)
+    _lay_out(vertex, TF_SERVING_PROPS, "")  # saved_model.pb at the top, as the prebuilt image wants
+    model = wired.models.create(dict(TF_SERVING_PROPS)).outs["model_name"]
+    with pytest.raises(vertex_ops.VertexError, match=r"No versions of servable bert found under base path gs://bert-artifacts/bert_model/abc123/"):
+        wired.deployments.create(wired.deployment_props(model))
+    assert list(vertex.endpoints[ENDPOINT].deployed_models) == []
+
+
+def test_the_prebuilt_image_serves_the_flat_layout_and_not_a_versioned_one(vertex: VertexServer) -> None:
+    wired = Wired(vertex)
+    _lay_out(vertex, MODEL_PROPS, "")
+    model = wired.models.create(dict(MODEL_PROPS)).outs["model_name"]
+    wired.deployments.create(wired.deployment_props(model))
+    _lay_out(vertex, MODEL_PROPS, "1/")
+    with pytest.raises(vertex_ops.VertexError, match=r"exactly one of: \[saved_model.pb"):
+        wired.deployments.create(wired.deployment_props(model, high=2))
+
+
+def test_an_image_outside_the_models_region_is_refused_at_upload(vertex: VertexServer) -> None:
+    wired = Wired(vertex)
+    multi_regional = {**TF_SERVING_PROPS, "container": tf_serving_container("us-docker.pkg.dev/my-proj/mirror/tensorflow/serving:2.20.0")}
+    with pytest.raises(vertex_ops.VertexError, match=r"must be in an Artifact Registry repository in us-central1"):
+        wired.models.create(multi_regional)
+    assert vertex.models == {} and wired.sleeps == []

@@ -10,9 +10,20 @@ from model_build import BuiltModel
 
 
 class ModelArtifact(pulumi.ComponentResource):
-    """The files of one build under gs://BUCKET/<model>_model/<digest>/."""
+    """The files of one build under gs://BUCKET/<model>_model/<digest>/[<version_dir>].
 
-    def __init__(self, name: str, built: BuiltModel, bucket: gcp.storage.Bucket, opts: pulumi.ResourceOptions | None = None) -> None:
+    `version_dir` ("1/") is for TensorFlow Serving, which serves numbered version
+    directories under its model base path; `uri` stays the base.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        built: BuiltModel,
+        bucket: gcp.storage.Bucket,
+        opts: pulumi.ResourceOptions | None = None,
+        version_dir: str = "",
+    ) -> None:
         super().__init__("bqml-text-embeddings:storage:ModelArtifact", name, None, opts)
         self.prefix = artifact_prefix(built.model, built.digest)
         # Resource names follow the file path (stable); the object name carries the digest,
@@ -21,7 +32,7 @@ class ModelArtifact(pulumi.ComponentResource):
             gcp.storage.BucketObject(
                 f"{name}/{item['path']}",
                 bucket=bucket.name,
-                name=f"{self.prefix}{item['path']}",
+                name=f"{self.prefix}{version_dir}{item['path']}",
                 source=pulumi.FileAsset(str(built.path / item["path"])),
                 opts=pulumi.ResourceOptions(parent=self),
             )

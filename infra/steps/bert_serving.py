@@ -9,13 +9,45 @@ from infra.bigquery import sql
 from infra.bigquery.embedding import Embedder, endpoint
 from infra.bigquery.statement import SqlStatement
 from infra.config import Settings
-from infra.naming import LABELS, endpoint_numeric_id, model_id, owner_label
+from infra.naming import LABELS, endpoint_numeric_id, model_id, owner_label, serving_repository_id
 from infra.steps.artifacts import ModelArtifact
 from infra.steps.vertex_connection import VertexConnection
 from infra.vertex import ops as vertex_ops
 from infra.vertex.resources import VertexDeployment, VertexModel
-from model_build import BuiltModel
+from model_build import BuiltModel, runtimes
 from model_build.check import INPUT_NAME
+
+SERVED_NAME = "bert"  # TensorFlow Serving's name for the model: in --model_name and both routes
+HTTP_PORT = 8080  # Vertex AI sends health checks and predictions to the first `ports` entry (AIP_HTTP_PORT)
+VERSION_DIR = "1/"  # TensorFlow Serving serves numbered version directories under --model_base_path
+
+
+def tf_serving_container(image: str) -> dict:
+    """The ModelContainerSpec that runs TensorFlow Serving's own image as a Vertex AI custom container.
+
+    The image's entrypoint fixes the REST port (8501) and the model path (/models/...), so the
+    command is the server itself. `$(AIP_STORAGE_URI)` is Vertex AI's gs:// copy of artifact_uri,
+    which TensorFlow Serving reads directly. The routes are TensorFlow Serving's REST API: predict
+    takes {"instances": [...]} and answers {"predictions": [...]}, what the prebuilt image exchanges,
+    so BigQuery's remote model sends and reads the same. The health route is the model's metadata,
+    which answers 200 only once the model is loaded (it needs the servable; the model status,
+    GET /v1/models/bert, already answers 200 while the version is LOADING).
+    """
+    return {
+        "image_uri": image,
+        "command": ["/usr/bin/tensorflow_model_server"],
+        "args": [
+            f"--model_name={SERVED_NAME}",
+            "--model_base_path=$(AIP_STORAGE_URI)",
+            f"--rest_api_port={HTTP_PORT}",
+            "--port=8500",
+            # The artifact never changes under its digest prefix: load it once, poll Cloud Storage no more.
+            "--file_system_poll_wait_seconds=0",
+        ],
+        "ports": [{"container_port": HTTP_PORT}],
+        "predict_route": f"/v1/models/{SERVED_NAME}:predict",
+        "health_route": f"/v1/models/{SERVED_NAME}/metadata",
+    }
 
 
 class BertServing(pulumi.ComponentResource):
@@ -46,7 +78,36 @@ class BertServing(pulumi.ComponentResource):
             labels=LABELS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[services["storage.googleapis.com"]]),
         )
-        self.artifact = ModelArtifact("bert-savedmodel", built, self.bucket, child)
+        runtime = runtimes.get(settings.bert.runtime)
+        self.artifact = ModelArtifact(
+            "bert-savedmodel", built, self.bucket, child, version_dir="" if runtime.prebuilt else VERSION_DIR
+        )
+        self.repository = None
+        image: pulumi.Input[str] | None = settings.bert.serving_image
+        if image is None:
+            # Vertex AI takes images only from Artifact Registry, in a repository in the model's region.
+            # A Docker Hub remote repository there serves TensorFlow Serving's image: no copy, no Docker
+            # daemon. Vertex AI ingests the image at upload and never reads this path again.
+            self.repository = gcp.artifactregistry.Repository(
+                "bert-serving-images",
+                project=settings.project,
+                location=settings.region,
+                repository_id=serving_repository_id(stack),
+                format="DOCKER",
+                mode="REMOTE_REPOSITORY",
+                description="Docker Hub, for TensorFlow Serving's image that serves BERT on Vertex AI.",
+                remote_repository_config={"description": "Docker Hub", "docker_repository": {"public_repository": "DOCKER_HUB"}},
+                labels=LABELS,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[services["artifactregistry.googleapis.com"]]),
+            )
+            image = pulumi.Output.concat(
+                settings.region, "-docker.pkg.dev/", settings.project, "/", self.repository.repository_id, "/", runtime.image
+            )
+        container = (
+            pulumi.Output.from_input(image).apply(lambda uri: {"image_uri": uri})
+            if runtime.prebuilt
+            else pulumi.Output.from_input(image).apply(tf_serving_container)
+        )
 
         vertex_api = services["aiplatform.googleapis.com"]
         self.vertex_model = VertexModel(
@@ -56,14 +117,16 @@ class BertServing(pulumi.ComponentResource):
                 "region": settings.region,
                 "display_name": "bert",
                 "artifact_uri": self.artifact.uri,
-                "serving_image": settings.bert.serving_image,
+                "container": container,
                 "labels": {
                     **LABELS,
                     vertex_ops.DIGEST_LABEL: built.digest[:16],
                     vertex_ops.OWNER_LABEL: owner_label(settings.project, stack),
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[vertex_api, *self.artifact.objects]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[vertex_api, *self.artifact.objects, *([self.repository] if self.repository else [])]
+            ),
         )
         self.endpoint = gcp.vertex.AiEndpoint(
             "bert-endpoint",

@@ -17,6 +17,8 @@ class Foundation(pulumi.ComponentResource):
             apis += ["bigqueryconnection.googleapis.com", "aiplatform.googleapis.com"]
         if settings.corpora:  # a service account per corpus, and BigQuery's scheduler
             apis += ["iam.googleapis.com", "bigquerydatatransfer.googleapis.com"]
+        if settings.with_bert and settings.bert.mirrors_image:
+            apis += ["artifactregistry.googleapis.com"]  # the remote repository TensorFlow Serving's image comes through
         # Never disabled on destroy: other work in the project may use them.
         self.services = {
             api: gcp.projects.Service(

@@ -78,23 +78,27 @@ def upload_or_adopt(
     parent: str,
     display_name: str,
     artifact_uri: str,
-    serving_image: str,
+    container: dict[str, Any],
     labels: dict[str, str],
 ) -> str:
-    """The model resource name for this artifact: an existing upload of it, or a new one."""
+    """The model resource name for this artifact and container: an existing upload of them, or a new one.
+
+    `container` is a ModelContainerSpec as a dict: `image_uri`, and for a custom container
+    `command`, `args`, `ports` ([{"container_port": N}]), `predict_route`, `health_route`.
+    """
     wanted = f'labels.{DIGEST_LABEL}="{labels[DIGEST_LABEL]}" AND labels.{OWNER_LABEL}="{labels[OWNER_LABEL]}"'
     existing = _call(
         clients, f"listing models in {parent}", lambda: list(clients.models.list_models(request={"parent": parent, "filter": wanted}))
     )
     for model in existing:
-        if model.artifact_uri.rstrip("/") == artifact_uri.rstrip("/"):
+        if same_artifact(model.artifact_uri, artifact_uri) and container_fields(model.container_spec) == container_fields(container):
             return unversioned(model.name)
     request = {
         "parent": parent,
         "model": {
             "display_name": display_name,
             "artifact_uri": artifact_uri,
-            "container_spec": {"image_uri": serving_image},
+            "container_spec": container_request(container),
             "labels": labels,
         },
     }
@@ -104,6 +108,36 @@ def upload_or_adopt(
         lambda: clients.models.upload_model(request=request).result(timeout=UPLOAD_TIMEOUT),
     )
     return unversioned(result.model)
+
+
+def container_fields(spec: Any) -> dict[str, Any]:
+    """A container spec as plain values, from a request dict or the API's ModelContainerSpec (absent fields empty)."""
+
+    def get(key: str) -> Any:
+        return spec.get(key) if isinstance(spec, dict) else getattr(spec, key, None)
+
+    # Pulumi hands a dynamic provider its numbers as floats: ports are whole numbers again here.
+    ports = [int(p["container_port"] if isinstance(p, dict) else p.container_port) for p in get("ports") or []]
+    return {
+        "image_uri": get("image_uri") or "",
+        "command": list(get("command") or []),
+        "args": list(get("args") or []),
+        "ports": ports,
+        "predict_route": get("predict_route") or "",
+        "health_route": get("health_route") or "",
+    }
+
+
+def container_request(container: dict[str, Any]) -> dict[str, Any]:
+    """The ModelContainerSpec to send: the image, and only the custom-container fields that are set."""
+    fields = container_fields(container)
+    spec: dict[str, Any] = {"image_uri": fields["image_uri"]}
+    for key in ("command", "args", "predict_route", "health_route"):
+        if fields[key]:
+            spec[key] = fields[key]
+    if fields["ports"]:
+        spec["ports"] = [{"container_port": port} for port in fields["ports"]]
+    return spec
 
 
 def find_model(clients: Clients, model_name: str) -> Any | None:

@@ -22,9 +22,13 @@ def _changed(olds: dict[str, Any], news: dict[str, Any], keys: tuple[str, ...]) 
 
 
 class VertexModelProvider(ResourceProvider):
-    """A model in the Vertex AI Model Registry, made from a SavedModel in Cloud Storage."""
+    """A model in the Vertex AI Model Registry, made from a SavedModel in Cloud Storage.
 
-    _KEYS = ("project", "region", "display_name", "artifact_uri", "serving_image", "labels")
+    `container` is its ModelContainerSpec (`image_uri`, and a custom container's command, args,
+    ports and routes), as a dict.
+    """
+
+    _KEYS = ("project", "region", "display_name", "artifact_uri", "container", "labels")
 
     def __init__(self, clients: ClientsFactory = ops.make_clients) -> None:
         self._clients = clients
@@ -35,7 +39,7 @@ class VertexModelProvider(ResourceProvider):
             f"projects/{props['project']}/locations/{props['region']}",
             props["display_name"],
             props["artifact_uri"],
-            props["serving_image"],
+            dict(props["container"]),
             dict(props["labels"]),
         )
         return CreateResult(name, {**props, "model_name": name})
@@ -49,6 +53,8 @@ class VertexModelProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Any change is a new model: uploaded first, the deployment moves to it, then this one goes.
+        if "container" not in olds and "serving_image" in olds:  # state from before custom containers
+            olds = {**olds, "container": {"image_uri": olds["serving_image"]}}
         changed = _changed(olds, news, self._KEYS)
         return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 

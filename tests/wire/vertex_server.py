@@ -9,6 +9,14 @@ poll.
 Faults: `inject(method, code, message)` aborts the next call of a method with a
 gRPC status; `fail_next_operation(method, code, message)` makes the next
 operation of a method end in that error.
+
+What Vertex AI checks of a model's container, as its docs state: at upload, a
+custom image must be in Artifact Registry in a repository in the model's region
+(`REGION-docker.pkg.dev`), routes are paths, ports are valid TCP ports. At
+deployment, when `objects` (the gs:// URIs in Cloud Storage) is given, the
+server "starts" the container on the artifact: a prebuilt image wants
+saved_model.pb at the artifact's top; TensorFlow Serving (`--model_base_path`)
+wants numbered version directories under it, each with a saved_model.pb.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ class VertexServer:
         self.parent = parent
         self.models: dict[str, model_types.Model] = {}
         self.endpoints: dict[str, endpoint_types.Endpoint] = {}
+        self.objects: set[str] | None = None  # gs:// URIs of the objects in Cloud Storage, when a test gives them
         self.calls: list[tuple[str, Any]] = []
         self.faults_injected = 0
         self._faults: dict[str, list[tuple[grpc.StatusCode, str]]] = {}
@@ -146,6 +155,9 @@ class VertexServer:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown parent {request.parent}")
         if not request.model.artifact_uri or not request.model.container_spec.image_uri:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "artifact_uri and container_spec.image_uri are required")
+        problem = self._container_problem(request.model.container_spec)
+        if problem:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         failing = bool(self._operation_failures.get("UploadModel"))
         name = f"{self.parent}/models/{next(self._ids)}"
         if not failing:  # the server acts only when the operation succeeds
@@ -153,6 +165,35 @@ class VertexServer:
             model.name, model.version_id = name, "1"
             self.models[name] = model
         return self._operation("UploadModel", model_service.UploadModelResponse(model=name))
+
+    def _container_problem(self, spec: model_types.ModelContainerSpec) -> str | None:
+        region = self.parent.split("/")[3]
+        host, _, path = spec.image_uri.partition("/")
+        prebuilt = path.startswith("vertex-ai/prediction/") and host in ("us-docker.pkg.dev", "europe-docker.pkg.dev", "asia-docker.pkg.dev")
+        if not prebuilt and host != f"{region}-docker.pkg.dev":
+            return f"Image {spec.image_uri} must be in an Artifact Registry repository in {region} ({region}-docker.pkg.dev/...)"
+        for route in (spec.predict_route, spec.health_route):
+            if route and not route.startswith("/"):
+                return f"Route {route!r} must be a path starting with '/'"
+        if any(not 0 < port.container_port < 65536 for port in spec.ports):
+            return f"Invalid container ports: {[p.container_port for p in spec.ports]}"
+        return None
+
+    def serving_problem(self, model: model_types.Model) -> str | None:
+        """Why the model's container would not serve its artifact, from the objects in Cloud Storage; None if it would."""
+        if self.objects is None:
+            return None
+        base = model.artifact_uri.rstrip("/") + "/"
+        under = {uri[len(base):] for uri in self.objects if uri.startswith(base)}
+        spec = model.container_spec
+        if not spec.args and not spec.command:  # a prebuilt image
+            return None if "saved_model.pb" in under else f"Model directory {base} is expected to contain exactly one of: [saved_model.pb, saved_model.pbtxt]."
+        if "--model_base_path=$(AIP_STORAGE_URI)" not in spec.args:
+            return f"the container was not pointed at the artifact: args {list(spec.args)}"
+        versions = {path.split("/", 1)[0] for path in under if path.endswith("/saved_model.pb") and path.count("/") == 1}
+        if not any(v.isdigit() for v in versions):
+            return f"No versions of servable {_flag(spec.args, 'model_name')} found under base path {base}"
+        return None
 
     def _model(self, name: str) -> model_types.Model:
         if name not in self.models:
@@ -185,7 +226,11 @@ class VertexServer:
     def _deploy(self, request: endpoint_service.DeployModelRequest) -> operations_pb2.Operation:
         endpoint = self._endpoint(request.endpoint)
         spec = request.deployed_model
-        self._model(spec.model)
+        unready = self.serving_problem(self._model(spec.model))
+        if unready:
+            self._operation_failures.setdefault("DeployModel", []).insert(
+                0, (grpc.StatusCode.FAILED_PRECONDITION, f"Model server never became ready: {unready}")
+            )
         resources = spec.dedicated_resources
         if not resources.machine_spec.machine_type or resources.min_replica_count < 1:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "dedicated_resources need a machine type and min_replica_count >= 1")
@@ -209,6 +254,10 @@ class VertexServer:
         endpoint.deployed_models = kept
         endpoint.traffic_split = {k: v for k, v in endpoint.traffic_split.items() if k != request.deployed_model_id}
         return self._operation("UndeployModel", endpoint_service.UndeployModelResponse())
+
+
+def _flag(args: Any, name: str) -> str:
+    return next((a.split("=", 1)[1] for a in args if a.startswith(f"--{name}=")), "?")
 
 
 def _serialize(message: Any) -> bytes:
