@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlglot import exp
 
 from infra.bigquery import refresh
+from tests.bigquery_sql import parse as bigquery_parse
 from tests.corpus_runs import RETRYABLE, TABLES, World, fake_model, plan
 from tests.googlesql import Engine, Table
 
@@ -249,3 +251,5 @@ def test_every_statement_parses_as_googlesql_and_the_procedure_as_a_script(googl
         googlesql.parse(p.index(replace=True), script=True)
         for statement in p.statements(refresh.PARAMETERS).__dict__.values():
             googlesql.parse(statement, script=False)
+        for statement in p.statements(refresh.SCRIPT).__dict__.values():  # as the procedure holds them
+            assert not isinstance(bigquery_parse(statement), exp.Command), statement  # sqlglot's BigQuery dialect reads each
