@@ -147,7 +147,7 @@ def test_the_scheduled_query_calls_the_procedure_as_the_corpus_service_account(r
     by_hand = run.named("articles-nnlm-refresh-schedule").inputs
     assert "schedule" not in by_hand and by_hand["scheduleOptions"] == {"disableAutoScheduling": True}
     assert by_hand["notificationPubsubTopic"] == f"projects/{PROJECT}/topics/embedding-refresh"
-    assert by_hand["emailPreferences"] == {"enableFailureEmail": False}
+    assert "emailPreferences" not in by_hand  # off: left out, as the API leaves it out (no diff on every up)
 
 
 def test_the_service_account_gets_exactly_what_a_refresh_needs_through_non_authoritative_members(run: ProgramRun) -> None:
@@ -200,6 +200,9 @@ def test_the_first_fill_starts_without_waiting_and_again_when_the_procedure_chan
         assert fill.inputs["sql"] == run.outputs["corpora"]["tickets"]["models"][model]["refreshNow"]
         assert fill.inputs["source_table"] == "acme-data.support.tickets" and fill.inputs["location"] == "US"
         assert fill.inputs["triggers"] == [statement(run, f"tickets-{model}-refresh-procedure")["sql"]]
+        takeover = parse(fill.inputs["takeover_sql"])
+        assert isinstance(takeover, exp.Update) and table_name(takeover.this) == f"{DATASET}.tickets_refresh_lease"
+        assert takeover.args["where"].sql(dialect="bigquery") == f"WHERE model = '{model}'"
         assert run.depends_on(fill.name, f"tickets-{model}-refresh-procedure")
 
 

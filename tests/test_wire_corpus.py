@@ -17,7 +17,9 @@ PROJECT = "my-proj-123"
 SOURCE = "acme-data.support.tickets"
 PROCEDURE = f"{PROJECT}.tf_models_tutorial.refresh_tickets_nnlm"
 CALL = f"-- Refresh corpus tickets with nnlm now.\nCALL `{PROCEDURE}`();\n"
-PROPS = {"project": PROJECT, "location": "US", "source_table": SOURCE, "sql": CALL, "triggers": ["v1"], "job_id": None}
+LEASE = f"{PROJECT}.tf_models_tutorial.tickets_refresh_lease"
+TAKEOVER = f"UPDATE `{LEASE}` SET holder = NULL, expires_at = NULL WHERE model = 'nnlm'\n"
+PROPS = {"project": PROJECT, "location": "US", "source_table": SOURCE, "sql": CALL, "takeover_sql": TAKEOVER, "triggers": ["v1"], "job_id": None}
 
 
 @pytest.fixture
@@ -25,6 +27,7 @@ def bq() -> Iterator[BigQueryServer]:
     server = BigQueryServer(PROJECT).start()
     server.add_dataset("tf_models_tutorial")
     server.add_table(SOURCE, "US")
+    server.add_table(LEASE, "US")
     server.routines[PROCEDURE] = {"routineReference": {"projectId": PROJECT, "datasetId": "tf_models_tutorial", "routineId": "refresh_tickets_nnlm"}}
     yield server
     server.stop()
@@ -70,17 +73,19 @@ def test_rate_limits_and_a_dropped_connection_are_retried_by_the_client(bq: BigQ
     assert len(bq.jobs) == 1 and result.outs["job_id"] in bq.jobs
 
 
-def test_a_changed_procedure_starts_a_new_refresh_and_destroy_cancels_the_last(bq: BigQueryServer) -> None:
+def test_a_changed_procedure_takes_over_from_the_old_run_and_destroy_cancels_the_last(bq: BigQueryServer) -> None:
     provider = starter(bq)
     first = provider.create(dict(PROPS)).outs
     assert not provider.diff("id", first, {**PROPS, "job_id": None}).changes  # nothing changed: nothing runs
     changed = {**PROPS, "triggers": ["v2"]}
     assert provider.diff("id", first, changed).changes
     second = provider.update("id", first, changed).outs
-    assert second["job_id"] != first["job_id"] and len(bq.jobs) == 2
+    # The old run is cancelled and its lease released before the new procedure's run starts.
+    assert bq.cancelled == [first["job_id"]]
+    assert bq.executed()[-2:] == [TAKEOVER, CALL] and second["job_id"] != first["job_id"]
     provider.delete("id", second)
-    (cancel,) = bq.called("jobs.cancel")
-    assert cancel["params"]["jobId"] == second["job_id"] and cancel["args"]["location"] == "US"
+    assert bq.cancelled == [first["job_id"], second["job_id"]]
+    assert bq.called("jobs.cancel")[-1]["args"]["location"] == "US"
 
 
 def test_cancelling_a_job_bigquery_no_longer_knows_is_fine(bq: BigQueryServer) -> None:
@@ -101,6 +106,7 @@ def test_every_corpus_statement_is_made_then_dropped_leaving_nothing(bq: BigQuer
     order = ["nnlm-create-model", *(name for name in statements if name.startswith("tickets"))]
     provider = BigQueryStatementProvider(client_factory=bigquery_factory(bq.url))
     bq.routines.clear()
+    bq.tables.pop(LEASE)
     before = (set(bq.tables), set(bq.routines), set(bq.models))
     made = {name: provider.create(dict(statements[name].inputs)).outs for name in order}
     assert model["target"] in bq.models

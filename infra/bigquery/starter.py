@@ -2,9 +2,12 @@
 
 Filling millions of rows takes hours; `pulumi up` starts the refresh procedure
 as a BigQuery job and returns. It starts again when the procedure changes (a
-new model version re-embeds at once), and `pulumi destroy` cancels it if it
-still runs, so nothing keeps billing. Before starting, the source table's
-location is checked: BigQuery queries only within one location.
+new model version re-embeds at once): the job it started before is cancelled
+and the lease released (`takeover_sql`), so a run of the old procedure stops at
+its next batch instead of labelling the new model's vectors with the old
+version. `pulumi destroy` cancels the last job if it still runs, so nothing
+keeps billing. Before starting, the source table's location is checked:
+BigQuery queries only within one location.
 """
 
 from __future__ import annotations
@@ -61,6 +64,10 @@ class RefreshStarterProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = self._client_factory(news["project"], news["location"])
+        if olds.get("job_id"):
+            jobs.cancel(client, olds["job_id"], olds["location"])
+        jobs.execute(client, news["takeover_sql"], news["location"])
         return UpdateResult(self._start(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -79,6 +86,7 @@ class RefreshStarter(pulumi.dynamic.Resource):
         location: str,
         source_table: str,
         sql: str,
+        takeover_sql: str,
         triggers: Sequence[pulumi.Input[str]],
         provider: ResourceProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -88,6 +96,7 @@ class RefreshStarter(pulumi.dynamic.Resource):
             "location": location,
             "source_table": source_table,
             "sql": sql,
+            "takeover_sql": takeover_sql,
             "triggers": list(triggers),
             "job_id": None,
         }

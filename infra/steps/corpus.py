@@ -162,7 +162,8 @@ class CorpusModel(pulumi.ComponentResource):
             schedule_options=None if corpus.schedule else gcp.bigquery.DataTransferConfigScheduleOptionsArgs(disable_auto_scheduling=True),
             params={"query": self.refresh_now},
             service_account_name=refresher.email,
-            email_preferences=gcp.bigquery.DataTransferConfigEmailPreferencesArgs(enable_failure_email=corpus.notify_email),
+            # Only when on: the API omits a false preference, which would diff on every `up`.
+            email_preferences=gcp.bigquery.DataTransferConfigEmailPreferencesArgs(enable_failure_email=True) if corpus.notify_email else None,
             notification_pubsub_topic=corpus.notify_topic,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.procedure.statement, *refresher.grants, *self.grants, *place.apis]),
         )
@@ -174,6 +175,7 @@ class CorpusModel(pulumi.ComponentResource):
                 location=place.location,
                 source_table=corpus.table,
                 sql=self.refresh_now,
+                takeover_sql=str(sql.render("corpus/lease_takeover", lease=tables.lease, model=model)),
                 triggers=[self.procedure.sql],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.procedure.statement]),
             )
@@ -210,7 +212,7 @@ class Refresher(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         after = pulumi.ResourceOptions(parent=self, depends_on=[self.propagation])
-        source_project, source_dataset, source_table = corpus.table.split(".")
+        source_project, source_dataset, source_table = corpus.table.rsplit(".", 2)  # a project may be example.com:name
         self.grants: list[pulumi.Resource] = [
             gcp.projects.IAMMember(
                 f"{corpus.name}-refresher-runs-jobs", project=place.project, role="roles/bigquery.jobUser", member=self.member, opts=after
@@ -251,7 +253,7 @@ class Refresher(pulumi.ComponentResource):
 
     def may_write(self, name: str, table: str, statement: SqlStatement) -> pulumi.Resource:
         """Data Editor on one table the refresh writes (also lets it make the table's vector index)."""
-        project, dataset, table_id = table.split(".")
+        project, dataset, table_id = table.rsplit(".", 2)
         return gcp.bigquery.IamMember(
             f"{name}-refresher-writes",
             project=project,

@@ -341,6 +341,10 @@ class BigQueryServer:
             self._create(statement)
         elif isinstance(statement, exp.Drop) and statement.args.get("kind") in kinds:
             self._drop(statement)
+        elif isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):  # DML: the table must exist
+            target = table_name(statement.this.this if isinstance(statement.this, exp.Schema) else statement.this)
+            if target not in self.tables:
+                raise _Refused("notFound", f"Not found: Table {target.replace('.', ':', 1)}")
         elif isinstance(statement, exp.Select) and statement.args.get("from_"):
             source = table_name(statement.args["from_"].this)
             self._dataset(*source.split(".")[:2])
