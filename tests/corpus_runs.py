@@ -35,7 +35,8 @@ TABLES = Tables(
     runs=f"{DATASET}.tickets_refresh_runs",
     lease=f"{DATASET}.tickets_refresh_lease",
 )
-RETRYABLE = "A retryable error occurred: RESOURCE EXHAUSTED error from remote service/endpoint."
+RETRYABLE = "A retryable error occurred: RESOURCE EXHAUSTED error from remote service/endpoint."  # a quota
+TRANSIENT = "A retryable error occurred: the remote endpoint did not answer in time."
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ def schema(create_sql: str) -> list[tuple[str, str]]:
 
 class Killed(Exception):
     """The run stopped here, as a cancelled job or a lost worker would stop it."""
+
+
+class LostLease(Exception):
+    """The procedure's RAISE when a batch finds the lease no longer its own."""
 
 
 @dataclass
@@ -143,9 +148,12 @@ class World:
     def failures(self) -> list[dict[str, Any]]:
         return self.tables[TABLES.failures].rows
 
-    def refresh(self, p: Refresh, kill_after_batches: int | None = None, kill_in_transaction: bool = False) -> Run:
+    def refresh(
+        self, p: Refresh, kill_after_batches: int | None = None, kill_in_transaction: bool = False, between_batches: Any = None
+    ) -> Run:
         """One run of the refresh procedure; `kill_after_batches` stops it after that many batches
-        committed (with `kill_in_transaction`, in the middle of the next one, which then rolls back)."""
+        committed (with `kill_in_transaction`, in the middle of the next one, which then rolls back);
+        `between_batches` is called after each committed batch (something else happening meanwhile)."""
         self.runs += 1
         run = Run(run_id=f"run-{self.runs}")
         s = p.statements(PARAMETERS)
@@ -185,10 +193,17 @@ class World:
                     run.sent += len(sent.rows)
                     run.sent_ids += sent.column("doc_id")
                     run.batches += 1
+                    if between_batches is not None:
+                        between_batches(run)
                 low = high
         except Killed:
             run.outcome = "killed"
             return run  # no log, no release: a killed job runs no handler
+        except LostLease:
+            run.outcome = "failed: this refresh lost its lease: a newer run or procedure took over"
+            self.modify(TABLES.runs, s.log_run, **values())  # the procedure's outer handler
+            self.modify(TABLES.lease, s.lease_release, run_id=run.run_id)
+            return run
         self.modify(TABLES.runs, s.log_run, **values())
         self.modify(TABLES.lease, s.lease_release, run_id=run.run_id)
         return run
@@ -196,6 +211,8 @@ class World:
     def _transaction(self, s: refresh.Statements, run: Run, other_versions: bool, kill: bool) -> None:
         snapshot = {name: Table(list(t.columns), list(t.rows)) for name, t in self.tables.items()}
         try:
+            if self.modify(TABLES.lease, s.lease_renew, run_id=run.run_id) == 0:
+                raise LostLease
             self.modify(TABLES.embeddings, s.clear_embeddings)
             self.modify(TABLES.failures, s.clear_failures)
             if kill:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlglot import exp
 
-from infra.bigquery import refresh
+from infra.bigquery import refresh, sql
 from tests.bigquery_sql import parse as bigquery_parse
-from tests.corpus_runs import RETRYABLE, TABLES, World, fake_model, plan
+from tests.corpus_runs import RETRYABLE, TABLES, TRANSIENT, World, fake_model, plan
 from tests.googlesql import Engine, Table
 
 SOURCE_COLUMNS = [("ticket_id", "INT64"), ("line", "INT64"), ("body", "STRING"), ("priority", "STRING")]
@@ -115,13 +115,13 @@ def test_edits_inserts_and_deletes_touch_exactly_those_rows(world: World) -> Non
 
 def test_retryable_failures_are_retried_by_later_runs_up_to_the_limit(world: World) -> None:
     p = plan(batch_size=10, max_attempts=3)
-    world.faults = {"3": RETRYABLE, "7": RETRYABLE}
+    world.faults = {"3": TRANSIENT, "7": TRANSIENT}
     first = world.refresh(p)
     assert first.sent == 24 and first.failed == 2
     assert {k: (v["status"], v["attempts"]) for k, v in by_id(world.failures).items()} == {"3": ("retry", 1), "7": ("retry", 1)}
     assert_consistent(world, p, expect_pending=2)
 
-    world.faults = {"3": RETRYABLE}  # ticket 7's quota came back
+    world.faults = {"3": TRANSIENT}  # ticket 7 went through this time
     second = world.refresh(p)
     assert sorted(second.sent_ids) == ["3", "7"]  # only the rows to retry
     assert by_id(world.embeddings)["7"]["attempts"] == 2
@@ -130,7 +130,7 @@ def test_retryable_failures_are_retried_by_later_runs_up_to_the_limit(world: Wor
     third = world.refresh(p)
     assert third.sent_ids == ["3"]
     gave_up = by_id(world.failures)["3"]
-    assert (gave_up["status"], gave_up["attempts"], gave_up["error"]) == ("failed", 3, RETRYABLE)
+    assert (gave_up["status"], gave_up["attempts"], gave_up["error"]) == ("failed", 3, TRANSIENT)
     assert_consistent(world, p)
 
     world.faults = {}
@@ -138,6 +138,20 @@ def test_retryable_failures_are_retried_by_later_runs_up_to_the_limit(world: Wor
     world.source.rows[2]["body"] = "ticket 3, reworded"
     fourth = world.refresh(p)
     assert fourth.sent_ids == ["3"] and by_id(world.embeddings)["3"]["attempts"] == 1  # an edit starts afresh
+    assert_consistent(world, p)
+
+
+def test_quota_rejections_use_no_attempt_and_are_retried_until_the_quota_returns(world: World) -> None:
+    p = plan(batch_size=10, max_attempts=3)
+    world.faults = {str(i): RETRYABLE for i in range(13, 25)}  # the quota ran out half-way
+    for _ in range(5):  # more runs than maxAttempts
+        run = world.refresh(p)
+        assert {k: (v["status"], v["attempts"]) for k, v in by_id(world.failures).items()} == {str(i): ("retry", 0) for i in range(13, 25)}
+        assert_consistent(world, p, expect_pending=12)
+    assert sorted(run.sent_ids, key=int) == [str(i) for i in range(13, 25)]  # each run retries exactly them
+    world.faults = {}
+    assert sorted(world.refresh(p).sent_ids, key=int) == [str(i) for i in range(13, 25)]
+    assert world.failures == [] and len(world.embeddings) == 24
     assert_consistent(world, p)
 
 
@@ -198,6 +212,24 @@ def test_a_run_killed_midway_then_run_again_leaves_no_duplicate_and_nothing_miss
     assert not set(killed.sent_ids) & set(again.sent_ids)  # what was committed is not sent again
     assert len(by_id(world.embeddings)) == 40
     assert_consistent(world, p)
+
+
+def test_a_run_whose_lease_was_taken_over_stops_at_its_next_batch_and_rolls_it_back(world: World) -> None:
+    old = plan(batch_size=6)
+    takeover = sql.render("corpus/lease_takeover", lease=TABLES.lease, model="fake")
+
+    def new_procedure_takes_over(run: Any) -> None:  # `pulumi up` with a new model, while this run works
+        if run.batches == 1:
+            world.modify(TABLES.lease, takeover)
+
+    stopped = world.refresh(old, between_batches=new_procedure_takes_over)
+    assert stopped.outcome == "failed: this refresh lost its lease: a newer run or procedure took over"
+    assert stopped.batches == 1 and len(world.embeddings) == stopped.embedded  # the second batch rolled back whole
+    assert world.tables[TABLES.runs].rows[-1]["outcome"] == stopped.outcome
+    new = plan(fake_model(seed="v2", dims=6), batch_size=6)
+    run = world.refresh(new)
+    assert run.outcome == "done" and sorted(run.sent_ids, key=int) == [str(i) for i in range(1, 25)]
+    assert_consistent(world, new)
 
 
 def test_overlapping_runs_one_works_the_other_leaves_and_a_batch_applied_twice_stays_single(world: World) -> None:

@@ -187,6 +187,7 @@ def test_the_vector_index_waits_for_rows_is_cosine_and_is_dropped_on_destroy(run
         googlesql.parse(inputs["sql"], script=True)
         assert f"IF (SELECT COUNT(*) FROM `{table}`) >= {refresh.MIN_INDEX_ROWS} THEN" in inputs["sql"]
         assert f"CREATE OR REPLACE VECTOR INDEX `tickets_{model}_embedding_index` ON `{table}`(embedding)" in inputs["sql"]
+        assert "STORING (model_version)" in inputs["sql"]  # the search's filter, so the index serves it
         assert "OPTIONS (index_type = 'IVF', distance_type = 'COSINE')" in inputs["sql"]
         assert inputs["drop_sql"] == f"DROP VECTOR INDEX IF EXISTS `tickets_{model}_embedding_index` ON `{table}`;\n"
         googlesql.parse(inputs["drop_sql"], script=False)

@@ -81,6 +81,7 @@ class Statements:
 
     lease_seed: sql.Fragment
     lease_take: sql.Fragment
+    lease_renew: sql.Fragment  # UPDATE: 0 rows means the run lost its lease
     delete_departed_embeddings: sql.Fragment
     delete_departed_failures: sql.Fragment
     todo: sql.Fragment  # SELECT: the run's work list, kept as _todo
@@ -125,6 +126,9 @@ class Refresh:
             lease_seed=sql.render("corpus/lease_seed", lease=t.lease, model=self.model),
             lease_take=sql.render(
                 "corpus/lease_take", lease=t.lease, model=self.model, run_id=values.run_id, lease_minutes=self.lease_minutes
+            ),
+            lease_renew=sql.render(
+                "corpus/lease_renew", lease=t.lease, model=self.model, run_id=values.run_id, lease_minutes=self.lease_minutes
             ),
             delete_departed_embeddings=sql.render("corpus/delete_departed", target=t.embeddings, source_keys=self.source.keys()),
             delete_departed_failures=sql.render("corpus/delete_departed", target=t.failures, source_keys=self.source.keys()),

@@ -63,6 +63,10 @@ ${other_versions});
 ${embed};
         BEGIN
           BEGIN TRANSACTION;
+          ${lease_renew};
+          IF @@row_count = 0 THEN
+            RAISE USING MESSAGE = 'this refresh lost its lease: a newer run or procedure took over';
+          END IF;
           ${clear_embeddings};
           ${clear_failures};
           ${insert_embedded};
