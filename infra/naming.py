@@ -18,7 +18,7 @@ def sample_table_id(settings: Settings, model: str) -> str:
 
 
 def _in_dataset(settings: Settings, name: str) -> str:
-    return f"{settings.project}.{settings.dataset}.{name}"
+    return f"{dataset_path(settings)}.{name}"
 
 
 def evaluation_reviews_table(settings: Settings) -> str:

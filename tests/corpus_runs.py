@@ -100,12 +100,15 @@ class Run:
     run_id: str
     outcome: str = "done"
     batches: int = 0
-    sent: int = 0  # rows sent to the model
-    sent_ids: list[str] = field(default_factory=list)
+    sent_ids: list[str] = field(default_factory=list)  # the rows sent to the model
     embedded: int = 0
     failed: int = 0
     deleted: int = 0
     todo: int = 0
+
+    @property
+    def sent(self) -> int:
+        return len(self.sent_ids)
 
 
 @dataclass
@@ -190,7 +193,6 @@ class World:
                     self.tables["_embedded"] = self.query(s.embed)
                     sent = self.query(s.batch_text)
                     self._transaction(s, run, other_versions, kill=kill_after_batches is not None and run.batches == kill_after_batches)
-                    run.sent += len(sent.rows)
                     run.sent_ids += sent.column("doc_id")
                     run.batches += 1
                     if between_batches is not None:
