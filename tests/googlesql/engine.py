@@ -167,9 +167,9 @@ class Engine:
 
     # --- statements ----------------------------------------------------------------------------
 
-    def parse(self, sql: str, script: bool = True) -> None:
-        """Raise GoogleSQLError unless `sql` parses: a script (DECLARE, IF, several statements) or one statement."""
-        self._parse(sql, script)
+    def parse(self, sql: str, script: bool = True) -> Any:
+        """The parse tree of a script (DECLARE, IF, several statements) or of one statement; GoogleSQLError unless it parses."""
+        return self._parse(sql, script)
 
     def _parse(self, sql: str, script: bool) -> Any:
         request = self._pb.service.ParseRequest(sql_statement=sql, options=self.language, allow_script=script)
@@ -203,6 +203,11 @@ class Engine:
 
         Rows keep their order; inserted rows come last. `tables` is not changed.
         """
+        return self.dml(sql, tables, params)[0]
+
+    def dml(self, sql: str, tables: Mapping[str, Table], params: Mapping[str, Any] | None = None) -> tuple[Table, int]:
+        """`modify`, and the rows the statement inserted, deleted or matched (BigQuery's @@row_count:
+        an UPDATE counts every row its WHERE matched, changed or not)."""
         statement = self._parse(sql, script=False).parsed_statement.WhichOneof("node")
         keyed = statement != "ast_insert_statement_node"
         param_types, param_values = self._params(params)
@@ -232,7 +237,7 @@ class Engine:
                 del kept[change.old_primary_key[0].int64_value]
             else:
                 raise GoogleSQLError(f"unexpected row operation {change.operation} in the evaluator's answer", sql, "HARNESS")
-        return Table(columns=list(target.columns), rows=[*kept.values(), *inserted])
+        return Table(columns=list(target.columns), rows=[*kept.values(), *inserted]), len(response.content)
 
 
 def _column_types(table_name: str, table: Table) -> dict[str, Any]:
