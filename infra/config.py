@@ -52,6 +52,8 @@ DEFAULT_CORPUS: dict[str, Any] = {
     "index": "IVF",
     "notifyEmail": False,
     "notifyTopic": None,
+    "newestBy": None,  # a column that picks the newest of several rows with one key (else: any with text)
+    "maxDeletePercent": 10,  # a run that would delete more of the corpus deletes nothing and fails
 }
 # Rows a refresh sends to a model per statement. Imported models only cost BigQuery compute; a
 # remote model's rows share Vertex AI's quota (text-embedding-005: 1,500 requests a minute by
@@ -60,6 +62,9 @@ DEFAULT_CORPUS: dict[str, Any] = {
 DEFAULT_BATCH_SIZES = {"nnlm": 100_000, "swivel": 100_000, "bert": 10_000, "textembedding": 10_000}
 MAX_BATCH_SIZE = 1_000_000
 MAX_ATTEMPTS = 20
+# A refresh deletes rows whose key left the source; more than this share at once is far more often an
+# empty or partial load (a truncate-and-reload, a failed load, row-level security) than real deletes.
+MAX_DELETE_PERCENT = 100
 # A script may run 24 hours and each of its statements 6 (BigQuery's limits); a run stops
 # starting batches after its budget, so the budget stays well under both.
 MAX_TIME_BUDGET_MINUTES = 360
@@ -170,6 +175,8 @@ class CorpusSettings:
     index: str | None  # IVF, TREE_AH or None (no vector index)
     notify_email: bool  # BigQuery's failure email for the scheduled query
     notify_topic: str | None  # projects/P/topics/T: a Pub/Sub message after every run
+    newest_by: str | None  # of several rows with one key, the one with the greatest value wins
+    max_delete_percent: int  # a run that would delete more of the corpus than this deletes nothing and fails
 
     def batch_size(self, model: str) -> int:
         return self.batch_sizes[model]
@@ -547,6 +554,16 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     topic = merged["notifyTopic"]
     if topic is not None and (not isinstance(topic, str) or not PUBSUB_TOPIC_RE.match(topic)):
         bad("notifyTopic", f"{topic!r}: give a Pub/Sub topic as projects/PROJECT/topics/TOPIC")
+    newest_by = merged["newestBy"]
+    if newest_by is not None and (not isinstance(newest_by, str) or not COLUMN_RE.match(newest_by)):
+        bad("newestBy", f"{newest_by!r}: give the name of a column whose greatest value marks the newest row (e.g. updated_at)")
+    delete_percent = _as_int(merged["maxDeletePercent"])
+    if delete_percent is None or not 0 <= delete_percent <= MAX_DELETE_PERCENT:
+        bad(
+            "maxDeletePercent",
+            f"{merged['maxDeletePercent']!r}: give a whole percent from 0 to {MAX_DELETE_PERCENT} "
+            "(a run that would delete more of the corpus deletes nothing and fails; 100 turns the guard off)",
+        )
 
     if not ok:
         return None
@@ -563,6 +580,8 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
         index=None if index == "none" else index,
         notify_email=merged["notifyEmail"],
         notify_topic=topic,
+        newest_by=newest_by,
+        max_delete_percent=delete_percent,
     )
 
 

@@ -103,6 +103,10 @@ def corpus_status_view(dataset_path: str, corpus: str) -> str:
     return f"{dataset_path}.{corpus}_status"
 
 
+def corpus_repeated_keys_view(dataset_path: str, corpus: str) -> str:
+    return f"{dataset_path}.{corpus}_repeated_keys"
+
+
 def corpus_refresh_procedure(dataset_path: str, corpus: str, model: str) -> str:
     return f"{dataset_path}.refresh_{corpus}_{model}"
 

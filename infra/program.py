@@ -129,6 +129,7 @@ def declare_corpora(
         outputs[spec.name] = {
             "statusView": corpus.view_id,
             "statusQuery": corpus.status_query,
+            "repeatedKeysView": corpus.repeated_keys_view_id,
             "refresher": corpus.refresher.email,
             "models": {
                 model: {

@@ -101,6 +101,11 @@ class BuiltModel:
         return name
 
     @property
+    def dims(self) -> int:
+        """The length of every vector it returns (the build probed it)."""
+        return self.manifest["dims"]
+
+    @property
     def digest(self) -> str:
         """sha256 over every file's path and bytes: changes iff the artifact does."""
         return self.manifest["digest"]

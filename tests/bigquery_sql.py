@@ -34,8 +34,13 @@ class BigQueryML(BigQuery):
 
 def parse(sql: str) -> exp.Expression:
     """The one statement in `sql`; raises sqlglot.errors.ParseError if BigQuery's grammar rejects it."""
-    (statement,) = [s for s in sqlglot.parse(sql, read=BigQueryML) if s is not None]
+    (statement,) = parse_all(sql)
     return statement
+
+
+def parse_all(sql: str) -> list[exp.Expression]:
+    """Every statement of a multi-statement query, in order."""
+    return [s for s in sqlglot.parse(sql, read=BigQueryML) if s is not None]
 
 
 def table_name(table: exp.Expression) -> str:

@@ -33,6 +33,8 @@ def test_the_five_required_keys_and_documented_defaults() -> None:
         index="IVF",
         notify_email=False,
         notify_topic=None,
+        newest_by=None,
+        max_delete_percent=10,  # a run that would delete more of the corpus deletes nothing and fails
     )
     assert parse({"project": "my-proj-123"}).corpora == ()
 
@@ -42,7 +44,8 @@ def test_optional_keys_and_several_corpora() -> None:
         "project": "my-proj-123",
         "models": ["nnlm", "swivel"],
         "corpora": {
-            "tickets": {**TICKETS, "key": "ticket_id", "schedule": "none", "index": "none", "batchSize": "5000", "maxAttempts": 5},
+            "tickets": {**TICKETS, "key": "ticket_id", "schedule": "none", "index": "none", "batchSize": "5000", "maxAttempts": 5,
+                        "newestBy": "updated_at", "maxDeletePercent": "100"},
             "kb_articles": {**TICKETS, "table": "my-proj-123.cms.articles", "key": ["site", "id"], "models": ["swivel", "nnlm"],
                             "schedule": "Every Mon,Thu  09:00", "index": "TREE_AH", "timeBudgetMinutes": 30,
                             "notifyEmail": True, "notifyTopic": "projects/my-proj-123/topics/refresh-runs"},
@@ -50,6 +53,7 @@ def test_optional_keys_and_several_corpora() -> None:
     })
     tickets, articles = settings.corpora
     assert (tickets.key, tickets.schedule, tickets.index, tickets.batch_size("nnlm"), tickets.max_attempts) == (("ticket_id",), None, None, 5000, 5)
+    assert (tickets.newest_by, tickets.max_delete_percent, articles.newest_by, articles.max_delete_percent) == ("updated_at", 100, None, 10)
     assert (articles.name, articles.key, articles.models, articles.schedule, articles.index) == (
         "kb_articles", ("site", "id"), ("swivel", "nnlm"), "every mon,thu 09:00", "TREE_AH"
     )
@@ -85,6 +89,10 @@ BAD = [
     ({"notifyEmail": "yes"}, "corpora.tickets.notifyEmail: 'yes': give true or false"),
     ({"notifyTopic": "refresh-runs"}, "corpora.tickets.notifyTopic: 'refresh-runs': give a Pub/Sub topic as projects/PROJECT/topics/TOPIC"),
     ({"txet": "body"}, "corpora.tickets.txet: unknown key; did you mean text?"),
+    ({"newestBy": "updated at"}, "corpora.tickets.newestBy: 'updated at': give the name of a column whose greatest value marks the newest row"),
+    ({"maxDeletePercent": 101}, "corpora.tickets.maxDeletePercent: 101: give a whole percent from 0 to 100"),
+    ({"maxDeletePercent": -1}, "corpora.tickets.maxDeletePercent: -1: give a whole percent from 0 to 100"),
+    ({"maxDeletePercent": 12.5}, "corpora.tickets.maxDeletePercent: 12.5: give a whole percent from 0 to 100"),
 ]
 
 

@@ -14,7 +14,7 @@ import pytest
 from sqlglot import exp
 
 from infra.bigquery import refresh
-from tests.bigquery_sql import parse, table_name
+from tests.bigquery_sql import parse, parse_all, table_name
 from tests.conftest import PROJECT
 from tests.googlesql import Engine
 from tests.pulumi_harness import DYNAMIC, ProgramRun, run_program
@@ -41,6 +41,8 @@ CORPORA = {
         "maxAttempts": 5,
         "timeBudgetMinutes": 30,
         "notifyTopic": f"projects/{PROJECT}/topics/embedding-refresh",
+        "newestBy": "updated_at",
+        "maxDeletePercent": 25,
     },
 }
 
@@ -68,7 +70,7 @@ def test_a_corpus_declares_its_tables_refresh_schedule_index_search_and_grants(r
         "tickets", "tickets-refresher", "tickets-refresher-identity-propagation", "tickets-refresher-runs-jobs",
         "tickets-refresher-reads-models", "tickets-refresher-reads-source", "tickets-refresher-uses-connection",
         "tickets-refresh-runs", "tickets-refresh-lease", "tickets-refresh-runs-refresher-writes",
-        "tickets-refresh-lease-refresher-writes", "tickets-status-view",
+        "tickets-refresh-lease-refresher-writes", "tickets-status-view", "tickets-source-table", "tickets-repeated-keys-view",
     }
     assert tickets == expected
     articles = {d.name for d in run.declared.values() if d.name.startswith("articles")}
@@ -85,8 +87,9 @@ def test_the_default_stack_declares_no_corpus(runs: dict) -> None:
 
 
 def _columns(sql_text: str) -> list[tuple[str, str]]:
-    tree = parse(sql_text)
-    return [(c.name, c.args["kind"].sql(dialect="bigquery")) for c in tree.find(exp.Schema).expressions]
+    """A table's columns: its CREATE TABLE's, then those a later ALTER TABLE adds."""
+    create, *alters = parse_all(sql_text)
+    return [(c.name, c.args["kind"].sql(dialect="bigquery")) for c in [*create.find(exp.Schema).expressions, *(d for a in alters for d in a.find_all(exp.ColumnDef))]]
 
 
 def test_the_embeddings_table_is_what_langchain_and_bigframes_search_and_is_never_replaced(run: ProgramRun) -> None:
@@ -102,28 +105,62 @@ def test_the_embeddings_table_is_what_langchain_and_bigframes_search_and_is_neve
         assert tree.find(exp.ClusterProperty).sql(dialect="bigquery") == "CLUSTER BY doc_id"
         failures = statement(run, f"{corpus}-{model}-failures-table")
         assert ("error", "STRING") in _columns(failures["sql"]) and not any(k.startswith("ARRAY") for _, k in _columns(failures["sql"]))
+        # A failures table made before rejections were counted gains the column; a new one gets it the same way.
+        create, alter = parse_all(failures["sql"])
+        assert create.args["exists"] and isinstance(alter, exp.Alter) and table_name(alter.this) == failures["target"]
+        assert alter.sql(dialect="bigquery").startswith(f"ALTER TABLE `{failures['target']}` ADD COLUMN IF NOT EXISTS rejections INT64")
 
 
 def test_the_refresh_procedure_embeds_with_its_model_at_its_version_after_everything_it_uses(run: ProgramRun, googlesql: Engine) -> None:
-    for model, call in (("nnlm", "ML.PREDICT(\n  MODEL `" + DATASET + ".nnlm_model`"), ("textembedding", "AI.GENERATE_EMBEDDING(\n  MODEL `" + DATASET + ".textembedding_model`")):
+    for model, call, dims in (
+        ("nnlm", "ML.PREDICT(\n  MODEL `" + DATASET + ".nnlm_model`", 50),
+        ("textembedding", "AI.GENERATE_EMBEDDING(\n  MODEL `" + DATASET + ".textembedding_model`", 768),
+    ):
         inputs = statement(run, f"tickets-{model}-refresh-procedure")
         googlesql.parse(inputs["sql"], script=True)
         assert inputs["target_kind"] == "PROCEDURE" and inputs["target"] == f"{DATASET}.refresh_tickets_{model}"
-        assert inputs["sql"].startswith("-- Keeps") and f"CREATE OR REPLACE PROCEDURE `{DATASET}.refresh_tickets_{model}`()" in inputs["sql"]
+        assert inputs["sql"].startswith("-- Keeps")
+        assert f"CREATE OR REPLACE PROCEDURE `{DATASET}.refresh_tickets_{model}`(max_delete_percent INT64)" in inputs["sql"]
         assert call in inputs["sql"]
         created = statement(run, f"{model}-create-{'model' if model == 'nnlm' else 'remote-model'}")["sql"]
         version = refresh.model_version([created])  # the model's SQL names its artifact digest or endpoint
         assert inputs["sql"].count(f"'{version}'") >= 5 and run.outputs["corpora"]["tickets"]["models"][model]["modelVersion"] == version
-        assert f"CEIL((SELECT COUNT(*) FROM _todo) / {10_000 if model == 'textembedding' else 100_000})" in inputs["sql"]
+        assert f"ORDER BY doc_id\nLIMIT {10_000 if model == 'textembedding' else 100_000};" in inputs["sql"]  # the batch cap
+        assert f"DECLARE model_dims INT64 DEFAULT {dims};" in inputs["sql"]  # every stored vector has this length
+        assert "DECLARE delete_limit INT64 DEFAULT IFNULL(max_delete_percent, 10);" in inputs["sql"]
         assert ">= 180 THEN" in inputs["sql"] and "INTERVAL 360 MINUTE" in inputs["sql"]  # budget, lease of twice it
         assert "CREATE VECTOR INDEX IF NOT EXISTS" in inputs["sql"]
-        for dependency in (f"tickets-{model}-embeddings-table", f"tickets-{model}-failures-table", "tickets-refresh-runs", "tickets-refresh-lease"):
+        for dependency in (
+            f"tickets-{model}-embeddings-table", f"tickets-{model}-failures-table", "tickets-refresh-runs", "tickets-refresh-lease",
+            "tickets-source-table",
+        ):
             assert run.depends_on(f"tickets-{model}-refresh-procedure", dependency), dependency
         assert run.depends_on(f"tickets-{model}-refresh-procedure", f"{model}-create-{'model' if model == 'nnlm' else 'remote-model'}")
     articles = statement(run, "articles-nnlm-refresh-procedure")["sql"]
     googlesql.parse(articles, script=True)
-    assert "VECTOR INDEX" not in articles and "/ 500)" in articles and ">= 30 THEN" in articles and "attempts < 5" in articles
+    assert "VECTOR INDEX" not in articles and "LIMIT 500;" in articles and ">= 30 THEN" in articles and "attempts < 5" in articles
     assert "TO_JSON_STRING(STRUCT(`site`, `article_id`))" in articles
+    assert "`updated_at` AS newest" in articles and "IFNULL(max_delete_percent, 25)" in articles
+
+
+def test_the_source_table_is_checked_before_the_refresh_is_declared(run: ProgramRun) -> None:
+    check = run.named("tickets-source-table")
+    assert check.type == DYNAMIC
+    assert {k: check.inputs.get(k) for k in ("project", "location", "table", "key", "text", "newest_by", "setting")} == {
+        "project": PROJECT, "location": "US", "table": "acme-data.support.tickets", "key": ["ticket_id"], "text": "body",
+        "newest_by": None, "setting": "bqml-text-embeddings:corpora.tickets",
+    }
+    assert run.named("articles-source-table").inputs["newest_by"] == "updated_at"
+    assert run.depends_on("tickets-source-table", "api-iam")
+
+
+def test_repeated_keys_are_listed_in_a_view_and_counted_in_the_status(run: ProgramRun, googlesql: Engine) -> None:
+    view = statement(run, "articles-repeated-keys-view")
+    assert (view["target_kind"], view["target"]) == ("VIEW", f"{DATASET}.articles_repeated_keys")
+    googlesql.parse(view["sql"], script=True)
+    assert "HAVING COUNT(*) > 1" in view["sql"] and view["sql"].rstrip().endswith("ORDER BY copies DESC, doc_id;")
+    assert run.outputs["corpora"]["articles"]["repeatedKeysView"] == f"{DATASET}.articles_repeated_keys"
+    assert "AS repeated_keys" in statement(run, "articles-status-view")["sql"]
 
 
 def test_the_scheduled_query_calls_the_procedure_as_the_corpus_service_account(run: ProgramRun) -> None:
@@ -134,7 +171,7 @@ def test_the_scheduled_query_calls_the_procedure_as_the_corpus_service_account(r
     assert schedule.type == "gcp:bigquery/dataTransferConfig:DataTransferConfig"
     call = run.outputs["corpora"]["tickets"]["models"]["nnlm"]["refreshNow"]
     assert schedule.inputs["params"] == {"query": call}
-    assert f"CALL `{DATASET}.refresh_tickets_nnlm`();" in call
+    assert f"CALL `{DATASET}.refresh_tickets_nnlm`(NULL);" in call
     assert {k: schedule.inputs.get(k) for k in ("project", "location", "dataSourceId", "schedule", "serviceAccountName")} == {
         "project": PROJECT, "location": "US", "dataSourceId": "scheduled_query", "schedule": "every 24 hours", "serviceAccountName": email,
     }
@@ -185,7 +222,8 @@ def test_the_vector_index_waits_for_rows_is_cosine_and_is_dropped_on_destroy(run
         table = f"{DATASET}.tickets_{model}_embeddings"
         assert (inputs["target_kind"], inputs["target"]) == ("VECTOR INDEX", table)
         googlesql.parse(inputs["sql"], script=True)
-        assert f"IF (SELECT COUNT(*) FROM `{table}`) >= {refresh.MIN_INDEX_ROWS} THEN" in inputs["sql"]
+        size = f"SELECT size_bytes FROM `{DATASET}.__TABLES__` WHERE table_id = 'tickets_{model}_embeddings'"
+        assert f"IF ({size}) >= {refresh.MIN_INDEX_BYTES} THEN" in inputs["sql"]  # BigQuery populates none under 10 MB
         assert f"CREATE OR REPLACE VECTOR INDEX `tickets_{model}_embedding_index` ON `{table}`(embedding)" in inputs["sql"]
         assert "STORING (model_version)" in inputs["sql"]  # the search's filter, so the index serves it
         assert "OPTIONS (index_type = 'IVF', distance_type = 'COSINE')" in inputs["sql"]
@@ -199,7 +237,7 @@ def test_the_first_fill_starts_without_waiting_and_again_when_the_procedure_chan
         fill = run.named(f"tickets-{model}-first-fill")
         assert fill.type == DYNAMIC
         assert fill.inputs["sql"] == run.outputs["corpora"]["tickets"]["models"][model]["refreshNow"]
-        assert fill.inputs["source_table"] == "acme-data.support.tickets" and fill.inputs["location"] == "US"
+        assert fill.inputs["location"] == "US"
         assert fill.inputs["triggers"] == [statement(run, f"tickets-{model}-refresh-procedure")["sql"]]
         takeover = parse(fill.inputs["takeover_sql"])
         assert isinstance(takeover, exp.Update) and table_name(takeover.this) == f"{DATASET}.tickets_refresh_lease"
@@ -239,7 +277,8 @@ def test_the_status_view_counts_every_model_of_the_corpus(run: ProgramRun, googl
 def test_every_corpus_statement_parses_and_destroy_drops_everything_it_made(run: ProgramRun, googlesql: Engine) -> None:
     """Every object a corpus statement makes has a drop of that same object: `pulumi destroy` leaves none."""
     corpus_statements = {n: d.inputs for n, d in run.statements().items() if n.startswith(("tickets", "articles"))}
-    assert len(corpus_statements) == 3 + 2 * 5 + 3 + 4  # per corpus: runs, lease, view; per model: tables, procedure, index, search
+    # per corpus: runs, lease, status and repeated-keys views; per model: two tables, procedure, index, search
+    assert len(corpus_statements) == 4 + 2 * 5 + 4 + 4
     for name, inputs in corpus_statements.items():
         googlesql.parse(inputs["sql"], script=True)
         googlesql.parse(inputs["drop_sql"], script=False)

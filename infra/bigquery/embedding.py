@@ -27,6 +27,7 @@ class Embedder:
     template: str  # sql/embed_*.sql
     status_column: str | None = None
     output_column: str | None = None  # an imported model's signature output
+    dims: int | None = None  # the length of every vector it returns, where the stack knows it
 
     def embed(self, rows: sql.Fragment, purpose: Purpose) -> sql.Fragment:
         """Rows with a `content` column, embedded."""
@@ -50,13 +51,23 @@ class Embedder:
         return sql.render("search_base_embedded", table=table, status_column=self.status_column)
 
 
-def imported(model_id: str, output_column: str) -> Embedder:
-    return Embedder(model_id, "embed_imported", output_column=output_column)
+# Vertex AI's managed embedding models and the length of their vectors by default (Vertex AI,
+# "Get text embeddings"); another endpoint's length is learnt from its first vectors.
+MANAGED_DIMS = {
+    "text-embedding-005": 768,
+    "text-embedding-004": 768,
+    "text-multilingual-embedding-002": 768,
+    "gemini-embedding-001": 3072,
+}
 
 
-def endpoint(model_id: str) -> Embedder:
-    return Embedder(model_id, "embed_endpoint", status_column="remote_model_status")
+def imported(model_id: str, output_column: str, dims: int) -> Embedder:
+    return Embedder(model_id, "embed_imported", output_column=output_column, dims=dims)
 
 
-def managed(model_id: str) -> Embedder:
-    return Embedder(model_id, "embed_managed", status_column="status")
+def endpoint(model_id: str, dims: int) -> Embedder:
+    return Embedder(model_id, "embed_endpoint", status_column="remote_model_status", dims=dims)
+
+
+def managed(model_id: str, endpoint_name: str) -> Embedder:
+    return Embedder(model_id, "embed_managed", status_column="status", dims=MANAGED_DIMS.get(endpoint_name))

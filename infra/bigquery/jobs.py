@@ -145,12 +145,12 @@ def cancel(client: Any, job_id: str, location: str) -> None:
         return
 
 
-def table_location(client: Any, table: str) -> str | None:
-    """Where a table lives (US, EU or a region), or None if it does not exist or cannot be seen."""
+def table_resource(client: Any, table: str) -> dict[str, Any] | None:
+    """A table's REST resource (its location, its schema), or None if it does not exist or cannot be seen."""
     from google.api_core import exceptions as gexc
 
     try:
-        return client.get_table(table, retry=_request_retry()).location
+        return client.get_table(table, retry=_request_retry()).to_api_repr()
     except (gexc.NotFound, gexc.Forbidden):
         return None
 

@@ -2,11 +2,10 @@
 
 Every decision (which rows leave, which need embedding, what a batch writes) is
 one INSERT, UPDATE, DELETE or SELECT rendered from sql/corpus/. The procedure
-BigQuery runs is those statements inside a script's control flow (a lease,
-a loop over batches, a transaction per batch). The statements are rendered
-with the run's values named either as the script's variables or as query
-parameters, so the same SQL can be executed statement by statement outside a
-script: the tests run it on the GoogleSQL reference engine that way.
+BigQuery runs is those statements inside a script's control flow (a lease, a
+delete guard, a loop over batches, a transaction per batch); statements name
+the procedure's variables (run_id, last_doc_id, model_dims, ...) directly. The
+tests execute the procedure's own text on the GoogleSQL reference engine.
 """
 
 from __future__ import annotations
@@ -18,38 +17,22 @@ from dataclasses import dataclass, fields
 from infra.bigquery import sql
 from infra.bigquery.embedding import Embedder, Purpose
 
-# A batch is a range of slots (a hash of the key), so that no global sort ranks millions of rows.
-SLOTS = 1_000_000
-MIN_INDEX_ROWS = 5_000  # BigQuery refuses a vector index on a smaller table
-
-
-@dataclass(frozen=True)
-class RunValues:
-    """How the statements name a run's values: script variables, or @parameters outside a script."""
-
-    run_id: str
-    started_at: str
-    outcome: str
-    batches: str
-    sent: str
-    embedded: str
-    failed: str
-    deleted: str
-    low: str
-    high: str
-
-
-SCRIPT = RunValues(*(f.name for f in fields(RunValues)))
-PARAMETERS = RunValues(*(f"@{f.name}" for f in fields(RunValues)))
+# BigQuery populates a vector index only on a table of 10 MB or more (docs: vector-index,
+# INFORMATION_SCHEMA.VECTOR_INDEXES: TEMPORARILY DISABLED, BASE_TABLE_TOO_SMALL).
+MIN_INDEX_BYTES = 10 * 1024 * 1024
+# Quota rejections of one row that use no attempt; later ones count (a quota that never clears
+# would otherwise keep a row pending for ever).
+FREE_REJECTIONS = 10
 
 
 @dataclass(frozen=True)
 class Source:
-    """The user's table: which columns identify a row and which one is embedded."""
+    """The user's table: which columns identify a row, which one is embedded, which one dates a row."""
 
     table: str  # project.dataset.table
     key: tuple[str, ...]
     text: str
+    newest_by: str | None = None
 
     def doc_id(self) -> sql.Fragment:
         """One STRING per key, never the same for two keys: a single column as it is, several as a JSON object."""
@@ -61,10 +44,16 @@ class Source:
         return sql.join((sql.render("corpus/not_null", column=c) for c in self.key), " AND ")
 
     def rows(self) -> sql.Fragment:
-        return sql.render("corpus/source", doc_id=self.doc_id(), text=self.text, table=self.table, key_present=self._key_present())
+        newest = sql.render("corpus/no_newest") if self.newest_by is None else sql.render("corpus/column", column=self.newest_by)
+        return sql.render(
+            "corpus/source", doc_id=self.doc_id(), text=self.text, table=self.table, key_present=self._key_present(), newest=newest
+        )
 
     def keys(self) -> sql.Fragment:
         return sql.render("corpus/source_keys", doc_id=self.doc_id(), table=self.table, key_present=self._key_present())
+
+    def repeated_keys(self) -> sql.Fragment:
+        return sql.render("corpus/repeated_keys", doc_id=self.doc_id(), text=self.text, table=self.table, key_present=self._key_present())
 
 
 @dataclass(frozen=True)
@@ -81,14 +70,20 @@ class Statements:
 
     lease_seed: sql.Fragment
     lease_take: sql.Fragment
-    lease_renew: sql.Fragment  # UPDATE: 0 rows means the run lost its lease
+    retire_exhausted: sql.Fragment
+    departed: sql.Fragment  # SELECT: keys that left the source, kept as _departed
+    corpus_rows: sql.Fragment  # SELECT: rows kept for the corpus, of which a share may be deleted
     delete_departed_embeddings: sql.Fragment
     delete_departed_failures: sql.Fragment
     todo: sql.Fragment  # SELECT: the run's work list, kept as _todo
     other_versions: sql.Fragment  # SELECT: whether rows of another model version are kept
-    batch: sql.Fragment  # SELECT: one batch of _todo, kept as _batch
+    batch: sql.Fragment  # SELECT: the next batch of _todo, kept as _batch
     batch_text: sql.Fragment  # SELECT: the rows of _batch sent to the model
-    embed: sql.Fragment  # SELECT: the model's answers, kept as _embedded
+    embed: sql.Fragment  # SELECT: the model's answers, kept as _answers
+    model_dims: sql.Fragment  # SELECT: the vectors' length, when the stack does not know it
+    check_vectors: sql.Fragment  # SELECT: each answer judged, kept as _embedded
+    lease_renew: sql.Fragment  # UPDATE: 0 rows means the run lost its lease
+    lease_held: sql.Fragment  # SELECT, inside the batch's transaction
     clear_embeddings: sql.Fragment
     clear_failures: sql.Fragment
     insert_embedded: sql.Fragment
@@ -114,51 +109,47 @@ class Refresh:
     batch_size: int
     max_attempts: int
     time_budget_minutes: int
+    max_delete_percent: int
     index_type: str | None
     index_name: str
     procedure_id: str
     location: str
 
-    def statements(self, values: RunValues = SCRIPT) -> Statements:
-        t, version = self.tables, self.model_version
-        embedded = self.embedder.embed(sql.render("corpus/batch_text"), Purpose.DOCUMENT)
+    def statements(self) -> Statements:
+        t, version, model = self.tables, self.model_version, self.model
+        lease = {"lease": t.lease, "model": model}
         return Statements(
-            lease_seed=sql.render("corpus/lease_seed", lease=t.lease, model=self.model),
-            lease_take=sql.render(
-                "corpus/lease_take", lease=t.lease, model=self.model, run_id=values.run_id, lease_minutes=self.lease_minutes
-            ),
-            lease_renew=sql.render(
-                "corpus/lease_renew", lease=t.lease, model=self.model, run_id=values.run_id, lease_minutes=self.lease_minutes
-            ),
-            delete_departed_embeddings=sql.render("corpus/delete_departed", target=t.embeddings, source_keys=self.source.keys()),
-            delete_departed_failures=sql.render("corpus/delete_departed", target=t.failures, source_keys=self.source.keys()),
-            todo=sql.render(
-                "corpus/todo",
-                source=self.source.rows(),
-                embeddings=t.embeddings,
-                failures=t.failures,
-                model_version=version,
-                slots=SLOTS,
-            ),
+            lease_seed=sql.render("corpus/lease_seed", **lease),
+            lease_take=sql.render("corpus/lease_take", **lease, lease_minutes=self.lease_minutes),
+            retire_exhausted=sql.render("corpus/retire_exhausted", failures=t.failures, max_attempts=self.max_attempts),
+            departed=sql.render("corpus/departed", embeddings=t.embeddings, failures=t.failures, source_keys=self.source.keys()),
+            corpus_rows=sql.render("corpus/corpus_rows", embeddings=t.embeddings, failures=t.failures),
+            delete_departed_embeddings=sql.render("corpus/delete_departed", target=t.embeddings),
+            delete_departed_failures=sql.render("corpus/delete_departed", target=t.failures),
+            todo=sql.render("corpus/todo", source=self.source.rows(), embeddings=t.embeddings, failures=t.failures, model_version=version),
             other_versions=sql.render("corpus/other_versions", embeddings=t.embeddings, model_version=version),
-            batch=sql.render("corpus/batch", low=values.low, high=values.high),
+            batch=sql.render("corpus/batch", batch_size=self.batch_size),
             batch_text=sql.render("corpus/batch_text"),
-            embed=sql.render("corpus/embed", error=self.embedder.error(), embedded=embedded),
+            embed=sql.render(
+                "corpus/embed", error=self.embedder.error(), embedded=self.embedder.embed(sql.render("corpus/batch_text"), Purpose.DOCUMENT)
+            ),
+            model_dims=sql.render("corpus/model_dims", embeddings=t.embeddings, model_version=version),
+            check_vectors=sql.render("corpus/check_vectors"),
+            lease_renew=sql.render("corpus/lease_renew", **lease, lease_minutes=self.lease_minutes),
+            lease_held=sql.render("corpus/lease_held", **lease),
             clear_embeddings=sql.render("corpus/clear_batch", target=t.embeddings),
             clear_failures=sql.render("corpus/clear_batch", target=t.failures),
             insert_embedded=sql.render("corpus/insert_embedded", embeddings=t.embeddings, model_version=version),
             insert_failed=sql.render(
-                "corpus/insert_failed", failures=t.failures, model_version=version, max_attempts=self.max_attempts
+                "corpus/insert_failed",
+                failures=t.failures,
+                model_version=version,
+                max_attempts=self.max_attempts,
+                free_rejections=FREE_REJECTIONS,
             ),
             drop_other_dims=sql.render("corpus/drop_other_dims", embeddings=t.embeddings, model_version=version),
-            log_run=sql.render(
-                "corpus/log_run",
-                runs=t.runs,
-                model=self.model,
-                model_version=version,
-                **{name: getattr(values, name) for name in ("run_id", "started_at", "outcome", "batches", "sent", "embedded", "failed", "deleted")},
-            ),
-            lease_release=sql.render("corpus/lease_release", lease=t.lease, model=self.model, run_id=values.run_id),
+            log_run=sql.render("corpus/log_run", runs=t.runs, model=model, model_version=version),
+            lease_release=sql.render("corpus/lease_release", **lease),
         )
 
     @property
@@ -176,10 +167,12 @@ class Refresh:
             embeddings=self.tables.embeddings,
             index_type=self.index_type,
         )
-        return sql.render("corpus/index_when_qualified", embeddings=self.tables.embeddings, min_rows=MIN_INDEX_ROWS, create=create)
+        dataset, table_id = self.tables.embeddings.rsplit(".", 1)
+        return sql.render("corpus/index_when_qualified", dataset=dataset, table_id=table_id, min_bytes=MIN_INDEX_BYTES, create=create)
 
     def procedure(self) -> sql.Fragment:
-        s = self.statements(SCRIPT)
+        s = self.statements()
+        index = self.index()
         return sql.render(
             "corpus/procedure",
             procedure=self.procedure_id,
@@ -188,11 +181,33 @@ class Refresh:
             corpus=self.corpus,
             model=self.model,
             location=self.location,
-            slots=SLOTS,
-            batch_size=self.batch_size,
+            max_delete_percent=self.max_delete_percent,
+            dims="NULL" if self.embedder.dims is None else self.embedder.dims,
             time_budget_minutes=self.time_budget_minutes,
-            index=self.index() or sql.render("corpus/no_index"),
+            index=sql.render("corpus/no_index") if index is None else sql.render("corpus/index_step", index=index),
             **{f.name: getattr(s, f.name) for f in fields(Statements)},
+        )
+
+    def status(self) -> sql.Fragment:
+        """This model's row of the corpus's status view: source rows = embedded + pending + failed, and why."""
+        source = self.source.rows()
+
+        def reasons(status: str) -> sql.Fragment:
+            return sql.render(
+                "corpus/status_reasons", failures=self.tables.failures, source=source, status=status, model_version=self.model_version
+            )
+
+        return sql.render(
+            "corpus/status_model",
+            model=self.model,
+            model_version=self.model_version,
+            source=source,
+            embeddings=self.tables.embeddings,
+            failures=self.tables.failures,
+            runs=self.tables.runs,
+            failed_by_reason=reasons("failed"),
+            pending_by_reason=reasons("retry"),
+            repeated_keys=self.source.repeated_keys(),
         )
 
     def search(self, text: str, k: str) -> sql.Fragment:

@@ -6,8 +6,7 @@ new model version re-embeds at once): the job it started before is cancelled
 and the lease released (`takeover_sql`), so a run of the old procedure stops at
 its next batch instead of labelling the new model's vectors with the old
 version. `pulumi destroy` cancels the last job if it still runs, so nothing
-keeps billing. Before starting, the source table's location is checked:
-BigQuery queries only within one location.
+keeps billing. The source table was checked before (`SourceTableCheck`).
 """
 
 from __future__ import annotations
@@ -25,23 +24,6 @@ _COMPARED = ("project", "location", "sql", "triggers")
 JOB_PREFIX = "bqml_text_embeddings_refresh_"
 
 
-class SourceLocationError(jobs.StatementError):
-    """The source table is not where the stack's queries run."""
-
-
-def check_source(client: Any, table: str, location: str) -> None:
-    found = jobs.table_location(client, table)
-    if found is None:
-        raise SourceLocationError(
-            f"the corpus source table {table} does not exist or the deployer cannot read it: check corpora.NAME.table"
-        )
-    if found.upper() != location.upper():
-        raise SourceLocationError(
-            f"the corpus source table {table} is in {found}, and BigQuery queries only within one location: the stack's "
-            f"location is {location}. Copy the table to {location}, or set bqml-text-embeddings:location to {found}."
-        )
-
-
 class RefreshStarterProvider(ResourceProvider):
     """Keep this class small and stable: its pickled code is part of every resource's inputs."""
 
@@ -50,7 +32,6 @@ class RefreshStarterProvider(ResourceProvider):
 
     def _start(self, props: dict[str, Any]) -> dict[str, Any]:
         client = self._client_factory(props["project"], props["location"])
-        check_source(client, props["source_table"], props["location"])
         return {**props, "job_id": jobs.start(client, props["sql"], props["location"], JOB_PREFIX)}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -84,7 +65,6 @@ class RefreshStarter(pulumi.dynamic.Resource):
         name: str,
         project: str,
         location: str,
-        source_table: str,
         sql: str,
         takeover_sql: str,
         triggers: Sequence[pulumi.Input[str]],
@@ -94,7 +74,6 @@ class RefreshStarter(pulumi.dynamic.Resource):
         props = {
             "project": project,
             "location": location,
-            "source_table": source_table,
             "sql": sql,
             "takeover_sql": takeover_sql,
             "triggers": list(triggers),

@@ -65,7 +65,7 @@ class BertServing(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         stack = pulumi.get_stack()
         self.model_id = model_id(settings, "bert")
-        self.embedder: Embedder = endpoint(self.model_id)
+        self.embedder: Embedder = endpoint(self.model_id, built.dims)
         # Vertex AI reads model artifacts only from a bucket in the endpoint's region (docs: import-model),
         # and `location` is usually a multi-region: BERT gets a regional bucket of its own.
         self.bucket = gcp.storage.Bucket(

@@ -20,9 +20,10 @@ import pulumiverse_time as pulumi_time
 from infra import naming
 from infra.bigquery import refresh, sql
 from infra.bigquery.refresh import Refresh, Source, Tables
+from infra.bigquery.source_table import SourceTableCheck
 from infra.bigquery.starter import RefreshStarter
 from infra.bigquery.statement import SqlStatement
-from infra.config import CorpusSettings
+from infra.config import NAMESPACE, CorpusSettings
 from infra.steps.samples import ServedModel
 from infra.steps.vertex_connection import VertexConnection
 
@@ -53,6 +54,7 @@ class CorpusModel(pulumi.ComponentResource):
         place: Place,
         tables: Tables,
         refresher: Refresher,
+        source_check: SourceTableCheck,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         name = f"{corpus.name}-{model}"
@@ -99,13 +101,14 @@ class CorpusModel(pulumi.ComponentResource):
             lambda v: Refresh(
                 corpus=corpus.name,
                 model=model,
-                source=Source(corpus.table, corpus.key, corpus.text),
+                source=source_of(corpus),
                 tables=tables,
                 embedder=served.embedder,
                 model_version=v,
                 batch_size=corpus.batch_size(model),
                 max_attempts=corpus.max_attempts,
                 time_budget_minutes=corpus.time_budget_minutes,
+                max_delete_percent=corpus.max_delete_percent,
                 index_type=corpus.index,
                 index_name=naming.corpus_index(corpus.name, model),
                 procedure_id=self.procedure_id,
@@ -113,11 +116,12 @@ class CorpusModel(pulumi.ComponentResource):
             )
         )
         self.model_version = version
+        self.plan = plan
         self.procedure = statement(
             "refresh-procedure",
             plan.apply(lambda p: str(p.procedure())),
             ("PROCEDURE", self.procedure_id),
-            [self.embeddings.statement, self.failures.statement, *refresher.tables, served.statement.statement],
+            [self.embeddings.statement, self.failures.statement, *refresher.tables, served.statement.statement, source_check],
         )
         if corpus.index is not None:
             # The procedure makes the index once the table qualifies; this declares it, rebuilds it when its
@@ -173,7 +177,6 @@ class CorpusModel(pulumi.ComponentResource):
                 f"{name}-first-fill",
                 project=place.project,
                 location=place.location,
-                source_table=corpus.table,
                 sql=self.refresh_now,
                 takeover_sql=str(sql.render("corpus/lease_takeover", lease=tables.lease, model=model)),
                 triggers=[self.procedure.sql],
@@ -279,6 +282,18 @@ class Corpus(pulumi.ComponentResource):
         super().__init__("bqml-text-embeddings:bigquery:Corpus", corpus.name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.refresher = Refresher(corpus, place, connection, child)
+        # `pulumi up` stops here, naming the setting, if the table is elsewhere or its columns cannot serve.
+        self.source_check = SourceTableCheck(
+            f"{corpus.name}-source-table",
+            project=place.project,
+            location=place.location,
+            table=corpus.table,
+            key=corpus.key,
+            text=corpus.text,
+            newest_by=corpus.newest_by,
+            setting=f"{NAMESPACE}:corpora.{corpus.name}",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(place.apis)),
+        )
         runs = naming.corpus_runs_table(place.dataset_path, corpus.name)
         lease = naming.corpus_lease_table(place.dataset_path, corpus.name)
         for suffix, table, template in (("refresh-runs", runs, "corpus/runs_table"), ("refresh-lease", lease, "corpus/lease_table")):
@@ -307,31 +322,15 @@ class Corpus(pulumi.ComponentResource):
                     lease=lease,
                 ),
                 self.refresher,
+                self.source_check,
                 child,
             )
             for model in corpus.models
         }
         self.view_id = naming.corpus_status_view(place.dataset_path, corpus.name)
-        source = Source(corpus.table, corpus.key, corpus.text)
-        rows = pulumi.Output.all(*(m.model_version for m in self.models.values())).apply(
-            lambda versions: str(
-                sql.render(
-                    "corpus/status_view",
-                    corpus=corpus.name,
-                    view=self.view_id,
-                    models=sql.union_all(
-                        sql.render(
-                            "corpus/status_model",
-                            model=model,
-                            model_version=version,
-                            source=source.rows(),
-                            embeddings=part.tables.embeddings,
-                            failures=part.tables.failures,
-                            runs=runs,
-                        )
-                        for (model, part), version in zip(self.models.items(), versions, strict=True)
-                    ),
-                )
+        rows = pulumi.Output.all(*(m.plan for m in self.models.values())).apply(
+            lambda plans: str(
+                sql.render("corpus/status_view", corpus=corpus.name, view=self.view_id, models=sql.union_all(p.status() for p in plans))
             )
         )
         self.view = SqlStatement(
@@ -344,4 +343,24 @@ class Corpus(pulumi.ComponentResource):
             opts=child,
         )
         self.status_query = str(sql.render("corpus/status_query", view=self.view_id))
+        self.repeated_keys_view_id = naming.corpus_repeated_keys_view(place.dataset_path, corpus.name)
+        self.repeated_keys_view = SqlStatement(
+            f"{corpus.name}-repeated-keys-view",
+            project=place.project,
+            location=place.location,
+            sql_text=sql.render(
+                "corpus/repeated_keys_view",
+                corpus=corpus.name,
+                view=self.repeated_keys_view_id,
+                source_table=corpus.table,
+                repeated_keys=source_of(corpus).repeated_keys(),
+            ),
+            makes=("VIEW", self.repeated_keys_view_id),
+            depends_on=[place.dataset, self.source_check],
+            opts=child,
+        )
         self.register_outputs({"status_view": self.view_id})
+
+
+def source_of(corpus: CorpusSettings) -> Source:
+    return Source(corpus.table, corpus.key, corpus.text, corpus.newest_by)

@@ -26,7 +26,7 @@ class ImportedModel(pulumi.ComponentResource):
     ) -> None:
         super().__init__("bqml-text-embeddings:bigquery:ImportedModel", name, None, opts)
         self.model_id = model_id(settings, built.model)
-        self.embedder: Embedder = imported(self.model_id, built.output_name)
+        self.embedder: Embedder = imported(self.model_id, built.output_name, built.dims)
         self.artifact = ModelArtifact(f"{built.model}-savedmodel", built, bucket, pulumi.ResourceOptions(parent=self))
         model_path = self.artifact.uri.apply(lambda uri: f"{uri}*")
         self.statement = SqlStatement(

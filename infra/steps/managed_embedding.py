@@ -29,7 +29,7 @@ class ManagedEmbedding(pulumi.ComponentResource):
     ) -> None:
         super().__init__("bqml-text-embeddings:bigquery:ManagedEmbedding", name, None, opts)
         self.model_id = model_id(settings, name)
-        self.embedder: Embedder = managed(self.model_id)
+        self.embedder: Embedder = managed(self.model_id, settings.text_embedding.endpoint)
         self.statement = SqlStatement(
             f"{name}-create-remote-model",
             project=settings.project,

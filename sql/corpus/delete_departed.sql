@@ -1,2 +1,1 @@
--- Rows whose key has left the source (reads the key columns only).
-DELETE FROM `${target}` WHERE doc_id NOT IN (${source_keys})
+DELETE FROM `${target}` WHERE doc_id IN (SELECT doc_id FROM _departed)

@@ -1,1 +1,1 @@
-CAST(`${column}` AS STRING)
+FORMAT('%t', `${column}`)

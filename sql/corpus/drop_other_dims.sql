@@ -1,6 +1,6 @@
 -- A new model version with other dimensions: its first vectors take the old ones' place at once,
 -- and every old row becomes pending (one vector length per column, as the index needs). Reads
--- two small columns of the table and the batch's answers, never the stored vectors.
+-- two small columns of the table, never the stored vectors.
 DELETE FROM `${embeddings}`
 WHERE model_version != '${model_version}'
-  AND dims != (SELECT MAX(ARRAY_LENGTH(embedding)) FROM _embedded WHERE error = '')
+  AND dims != model_dims

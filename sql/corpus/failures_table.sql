@@ -10,3 +10,5 @@ CREATE TABLE IF NOT EXISTS `${table}` (
   attempted_at TIMESTAMP NOT NULL)
 CLUSTER BY doc_id
 OPTIONS (description = 'Rows of ${source_table} not embedded by ${model}, kept by ${procedure}');
+-- Columns added since the table's first release: a table made before gains them (BigQuery adds only NULLABLE columns).
+ALTER TABLE `${table}` ADD COLUMN IF NOT EXISTS rejections INT64 OPTIONS (description = 'quota rejections so far: the first ones use no attempt');

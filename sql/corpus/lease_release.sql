@@ -1,1 +1,1 @@
-UPDATE `${lease}` SET holder = NULL, expires_at = NULL WHERE model = '${model}' AND holder = ${run_id}
+UPDATE `${lease}` SET holder = NULL, expires_at = NULL WHERE model = '${model}' AND holder = run_id

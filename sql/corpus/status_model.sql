@@ -4,14 +4,9 @@ SELECT
   COUNTIF(is_embedded) AS embedded,
   COUNTIF(NOT is_embedded AND NOT is_failed) AS pending,
   COUNTIF(is_failed) AS failed,
-  ARRAY(
-    SELECT AS STRUCT f.error AS reason, COUNT(*) AS `rows`
-    FROM `${failures}` AS f
-    JOIN (${source}) AS s ON s.doc_id = f.doc_id AND s.content_fingerprint = f.content_fingerprint
-    WHERE f.status = 'failed' AND f.model_version = '${model_version}'
-    GROUP BY f.error
-    ORDER BY `rows` DESC, reason
-    LIMIT 20) AS failed_by_reason,
+  ${failed_by_reason} AS failed_by_reason,
+  ${pending_by_reason} AS pending_by_reason,
+  (SELECT COUNT(*) FROM (${repeated_keys})) AS repeated_keys,
   (SELECT AS STRUCT r.started_at, r.finished_at, r.outcome, r.batches, r.sent, r.embedded, r.failed, r.deleted
    FROM `${runs}` AS r
    WHERE r.model = '${model}'

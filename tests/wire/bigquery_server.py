@@ -33,7 +33,7 @@ from sqlglot import errors as sqlglot_errors
 from sqlglot import exp
 from werkzeug import Request, Response
 
-from tests.bigquery_sql import parse, table_name
+from tests.bigquery_sql import parse_all, table_name
 from tests.wire import discovery
 
 ROUTES = [
@@ -108,6 +108,7 @@ class BigQueryServer:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.cancelled: list[str] = []
         self.indexes: dict[str, str] = {}  # table -> its vector index
+        self.table_bytes: dict[str, int] = {}  # size_bytes that __TABLES__ reports per table (0 when not set)
         self.problems: list[str] = []
         self.faults_injected = 0
         self._faults: dict[str, list[Fault]] = {}
@@ -134,11 +135,12 @@ class BigQueryServer:
     def add_dataset(self, dataset: str) -> None:
         self.datasets.add(f"{self.project}.{dataset}")
 
-    def add_table(self, table: str, location: str) -> None:
-        """A table of the user's, as tables.get reports it (with its location)."""
+    def add_table(self, table: str, location: str, fields: list[dict[str, str]] | None = None) -> None:
+        """A table of the user's, as tables.get reports it (with its location and, if given, its schema)."""
         project, dataset, name = table.split(".")
         self.datasets.add(f"{project}.{dataset}")
         self.tables[table] = {
+            **({"schema": {"fields": fields}} if fields is not None else {}),
             "kind": "bigquery#table",
             "id": f"{project}:{dataset}.{name}",
             "tableReference": {"projectId": project, "datasetId": dataset, "tableId": name},
@@ -297,11 +299,11 @@ class BigQueryServer:
         """Scripts and statements sqlglot cannot read (CALL, procedures, vector indexes), by their shape;
         their grammar is GoogleSQL's parser's to judge (tests/test_program_corpora.py)."""
         text = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip()
-        if match := re.fullmatch(r"CALL `([^`]+)`\(\);?", text):
+        if match := re.fullmatch(r"CALL `([^`]+)`\((?:NULL|[0-9]+)?\);?", text):
             if match.group(1) not in self.routines:
                 raise _Refused("notFound", f"Not found: Routine {match.group(1)}")
             return True
-        if match := re.match(r"CREATE OR REPLACE PROCEDURE `([^`]+)`\(\)\s+BEGIN\b", text):
+        if match := re.match(r"CREATE OR REPLACE PROCEDURE `([^`]+)`\((?:[a-z_]+ [A-Z0-9]+)?\)\s+BEGIN\b", text):
             project, dataset, name = match.group(1).split(".")
             self._dataset(project, dataset)
             self.routines[match.group(1)] = {
@@ -315,12 +317,13 @@ class BigQueryServer:
             }
             return True
         index = r"VECTOR INDEX (?:IF NOT EXISTS )?`([^`]+)` ON `([^`]+)`"
-        if match := re.match(rf"IF \(SELECT COUNT\(\*\) FROM `([^`]+)`\) >= ([0-9]+) THEN\s+CREATE (?:OR REPLACE )?{index}", text):
-            if match.group(1) not in self.tables:
-                raise _Refused("notFound", f"Not found: Table {match.group(1)}")
-            rows = len(self.table_rows.get(match.group(1), ([], []))[1])
-            if rows >= int(match.group(2)):
-                self.indexes[match.group(4)] = match.group(3)
+        size = r"SELECT size_bytes FROM `([^`]+)\.__TABLES__` WHERE table_id = '([^']+)'"
+        if match := re.match(rf"IF \({size}\) >= ([0-9]+) THEN\s+CREATE (?:OR REPLACE )?{index}", text):
+            table = f"{match.group(1)}.{match.group(2)}"
+            if table not in self.tables:
+                raise _Refused("notFound", f"Not found: Table {table}")
+            if self.table_bytes.get(table, 0) >= int(match.group(3)):
+                self.indexes[match.group(5)] = match.group(4)
             return True
         if match := re.fullmatch(rf"DROP {index};?", text.replace("INDEX IF EXISTS", "INDEX")):
             if match.group(2) not in self.tables:
@@ -333,15 +336,23 @@ class BigQueryServer:
         if self._script(sql):
             return None
         try:
-            statement = parse(sql)
+            statements = parse_all(sql)
         except (ValueError, sqlglot_errors.ParseError) as exc:
             raise _Refused("invalidQuery", f"Syntax error: {exc}") from None
+        if not statements:
+            raise _Refused("invalidQuery", "Syntax error: the query is empty")
+        result = None
+        for statement in statements:  # a multi-statement query runs its statements in order
+            result = self._statement(statement, sql)
+        return result
+
+    def _statement(self, statement: exp.Expression, sql: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]] | None:
         kinds = ("MODEL", "TABLE", "TABLE FUNCTION", "VIEW", "PROCEDURE")
         if isinstance(statement, exp.Create) and statement.args.get("kind") in kinds:
             self._create(statement)
         elif isinstance(statement, exp.Drop) and statement.args.get("kind") in kinds:
             self._drop(statement)
-        elif isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):  # DML: the table must exist
+        elif isinstance(statement, (exp.Insert, exp.Update, exp.Delete, exp.Alter)):  # DML, ALTER TABLE: the table must exist
             target = table_name(statement.this.this if isinstance(statement.this, exp.Schema) else statement.this)
             if target not in self.tables:
                 raise _Refused("notFound", f"Not found: Table {target.replace('.', ':', 1)}")
