@@ -1,6 +1,6 @@
 """Corpus refresh: rows sent to the model against rows that needed it, and what a refresh reads.
 
-Runs the refresh's own statements on the GoogleSQL reference engine (as
+Runs the refresh procedure's own text on the GoogleSQL reference engine (as
 tests/test_corpus_refresh.py does, with its deterministic stand-in for the
 model) over a corpus of --rows rows, through these steps:
   first fill; unchanged; 1% churn (half edits, a quarter inserts, a quarter
@@ -32,35 +32,37 @@ from sqlglot.optimizer.scope import traverse_scope
 sys.path.insert(0, str(ROOT))
 
 from infra.bigquery.refresh import Refresh
-from tests.corpus_runs import RETRYABLE, SOURCE, TABLES, World, fake_model, plan
+from tests.corpus_runs import RETRYABLE, SOURCE, TABLES, Fault, World, fake_model, plan
 from tests.googlesql import Engine, Table
 from tests.googlesql import engine as engine_module
 
 TEMP = ("temp", "script")
 
 
-class CountingWorld(World):
-    """A World that records every statement with the row counts of the tables it could read."""
+class CountingEngine:
+    """The engine, recording every statement it ran with the tables it could read."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.log: list[tuple[str, dict[str, int]]] = []
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.log: list[tuple[str, dict[str, Table]]] = []
 
-    def _record(self, statement: str) -> None:
-        self.log.append((statement, {name: len(t.rows) for name, t in self.catalog().items()}))
+    def parse(self, sql: str, script: bool = True) -> Any:
+        return self._engine.parse(sql, script)
 
-    def query(self, statement: str, **params: Any) -> Table:
-        self._record(statement)
-        return super().query(statement, **params)
+    def query(self, sql: str, tables: dict[str, Table], params: Any = None) -> Table:
+        result = self._engine.query(sql, tables, params)
+        self.log.append((sql, tables))
+        return result
 
-    def modify(self, target: str, statement: str, **params: Any) -> int:
-        self._record(statement)
-        return super().modify(target, statement, **params)
+    def dml(self, sql: str, tables: dict[str, Table], params: Any = None) -> tuple[Table, int]:
+        result = self._engine.dml(sql, tables, params)
+        self.log.append((sql, tables))
+        return result
 
 
-def _schema(world: World) -> dict[str, Any]:
+def _schema(tables: dict[str, Table]) -> dict[str, Any]:
     nested: dict[str, Any] = {}
-    for name, t in world.catalog().items():
+    for name, t in tables.items():
         types = {c: kind for c, kind in t.columns}
         parts = name.split(".") if "." in name else [*TEMP, name]
         nested.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = types
@@ -69,14 +71,14 @@ def _schema(world: World) -> dict[str, Any]:
 
 def _qualified_temp_tables(statement: str) -> str:
     """The script's temp tables under a three-part name, so that one schema can hold every table."""
-    return re.sub(r"\b(_todo|_batch|_embedded)\b", lambda m: f"`{'.'.join(TEMP)}.{m.group(1)}`", statement)
+    return re.sub(r"\b(_todo|_batch|_answers|_embedded|_departed)\b", lambda m: f"`{'.'.join(TEMP)}.{m.group(1)}`", statement)
 
 
-def scans(world: CountingWorld, since: int) -> Counter[tuple[str, str]]:
+def scans(engine: CountingEngine, since: int) -> Counter[tuple[str, str]]:
     """How many statements logged since `since` scan each (table, column) they reference."""
     read: Counter[tuple[str, str]] = Counter()
-    schema = _schema(world)
-    for statement, _rows in world.log[since:]:
+    for statement, tables in engine.log[since:]:
+        schema = _schema(tables)
         tree = qualify(
             sqlglot.parse_one(_qualified_temp_tables(statement), read="bigquery"), schema=schema, dialect="bigquery", validate_qualify_columns=False
         )
@@ -126,12 +128,13 @@ def main() -> None:
     args = parser.parse_args()
     n = args.rows
     print(machine())
-    with Engine.start() as engine:
+    with Engine.start() as real:
+        engine = CountingEngine(real)
         source = Table(
             [("ticket_id", "INT64"), ("body", "STRING"), ("priority", "STRING")],
             [{"ticket_id": i, "body": f"ticket {i}: the printer on floor {i % 9} jams on page {i % 13}", "priority": "p2"} for i in range(n)],
         )
-        world = CountingWorld(engine, source)
+        world = World(engine, source)  # type: ignore[arg-type]
         p = plan(batch_size=args.batch)
         churn = max(1, n // 100)
         rows = []
@@ -140,18 +143,18 @@ def main() -> None:
             if change:
                 change()
             want = needed(world, p)
-            mark = len(world.log)
+            mark = len(engine.log)
             started = time.perf_counter()
             run = world.refresh(p)
             wall = time.perf_counter() - started
-            assert set(run.sent_ids) == want and len(run.sent_ids) == len(want), name
-            read = scans(world, mark)
+            assert run.error is None and set(run.sent_ids) == want and len(run.sent_ids) == len(want), (name, run.error)
+            read = scans(engine, mark)
             rows.append([
                 name,
                 f"{len(want):,}",
                 f"{run.sent:,}",
                 f"{run.sent / len(want):.2f}" if want else ("0 rows" if run.sent == 0 else "EXTRA"),
-                f"{run.batches}",
+                f"{run.log['batches']}",
                 _passes(read, SOURCE),
                 _passes(read, TABLES.embeddings),
                 f"{wall:.1f} s",
@@ -160,11 +163,11 @@ def main() -> None:
         def edit_insert_delete() -> None:
             for row in world.source.rows[: churn // 2]:
                 row["body"] += " (edited)"
-            del world.source.rows[-(churn // 4):]
+            del world.source.rows[len(world.source.rows) - churn // 4 :]
             world.source.rows += [{"ticket_id": n + i, "body": f"new ticket {i}", "priority": "p3"} for i in range(churn // 4)]
 
         def fail_some() -> None:
-            world.faults = {str(i): RETRYABLE for i in range(n // 2, n // 2 + churn)}
+            world.faults = {str(i): Fault(RETRYABLE) for i in range(n // 2, n // 2 + churn)}
             for row in world.source.rows[n // 2: n // 2 + churn]:
                 row["body"] += " (reopened)"
 
