@@ -120,3 +120,24 @@ def test_the_test_workflow_and_ci_run_the_readmes_test_command() -> None:
 def test_shell_scripts_parse() -> None:
     for script in (ROOT / "dev", ROOT / ".ci" / "run"):
         assert subprocess.run(["bash", "-n", str(script)]).returncode == 0, script
+
+
+@pytest.mark.parametrize("skip, expected", [({}, ["up", "--policy-pack", "policy", "--yes"]), ({"SKIP_POLICY_PACK": "1"}, ["up", "--yes"])])
+def test_dev_up_applies_the_policy_pack_unless_asked_not_to(tmp_path: Path, skip: dict[str, str], expected: list[str]) -> None:
+    # A stand-in Pulumi CLI that records each call's arguments, one NUL-separated call per line.
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/usr/bin/env bash\nprintf "%s\\0" "$@" >> {calls}\necho >> {calls}\n')
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{fake.parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PULUMI_BACKEND_URL": "gs://state-bucket",  # not a file backend: nothing is written in the project
+        **skip,
+    }
+    result = subprocess.run([str(ROOT / "dev"), "up", "--yes"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    invocations = [line.rstrip("\0").split("\0") for line in calls.read_text().splitlines()]
+    assert invocations[0] == ["stack", "select", "dev", "--create"]
+    assert invocations[-1] == expected
