@@ -243,7 +243,7 @@ def _setup_block() -> str:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+def ci_setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
     work = tmp_path_factory.mktemp("ci-setup")
     bin_dir = work / "bin"
     bin_dir.mkdir()
@@ -329,22 +329,22 @@ def _admits(condition: str, token: dict[str, str]) -> bool:
     return all(verdicts)
 
 
-def test_the_setup_gives_the_preview_identity_only_reads_of_the_state(setup: Setup) -> None:
-    preview = setup.account("pulumi-preview")
-    grants = setup.grants_to(preview)
+def test_the_setup_gives_the_preview_identity_only_reads_of_the_state(ci_setup: Setup) -> None:
+    preview = ci_setup.account("pulumi-preview")
+    grants = ci_setup.grants_to(preview)
     assert grants, "the preview identity reads the state"
     assert {c.flag("--role") for c in grants} <= READ_ONLY
     assert not [c for c in grants if c.starts("projects", "add-iam-policy-binding")], "nothing at project level"
     (state,) = [c.args[3] for c in grants if c.starts("storage", "buckets", "add-iam-policy-binding")]
-    assert state == setup.variable("PULUMI_BACKEND_URL") == f"gs://{setup.project}-pulumi-state"
-    (bucket,) = setup.gcloud("storage", "buckets", "create", state)
+    assert state == ci_setup.variable("PULUMI_BACKEND_URL") == f"gs://{ci_setup.project}-pulumi-state"
+    (bucket,) = ci_setup.gcloud("storage", "buckets", "create", state)
     assert {"--uniform-bucket-level-access", "--public-access-prevention"} <= set(bucket.args)
 
 
-def test_the_deploy_identity_holds_the_documented_roles_and_project_iam_only_under_a_condition(setup: Setup) -> None:
-    deploy = setup.account("pulumi-deploy")
-    grants = setup.grants_to(deploy)
-    roles = {c.flag("--role"): c for c in grants if c.starts("projects", "add-iam-policy-binding", setup.project)}
+def test_the_deploy_identity_holds_the_documented_roles_and_project_iam_only_under_a_condition(ci_setup: Setup) -> None:
+    deploy = ci_setup.account("pulumi-deploy")
+    grants = ci_setup.grants_to(deploy)
+    roles = {c.flag("--role"): c for c in grants if c.starts("projects", "add-iam-policy-binding", ci_setup.project)}
     assert len(roles) == len(grants), "every deploy grant is on the project, each once"
     unconditional = {role for role, c in roles.items() if c.flag("--condition") == "None"}
     assert {"roles/owner", "roles/editor", "roles/bigquery.admin", "roles/resourcemanager.projectIamAdmin"}.isdisjoint(unconditional)
@@ -352,13 +352,13 @@ def test_the_deploy_identity_holds_the_documented_roles_and_project_iam_only_und
     assert iam_admin.file and iam_admin.flag("--condition") is None
     # The tables in docs/ci.md list exactly what the commands grant, and where.
     documented = _role_table("The deploy identity")
-    custom = f"projects/{setup.project}/roles/bqmlTextEmbeddingsDeployer"
+    custom = f"projects/{ci_setup.project}/roles/bqmlTextEmbeddingsDeployer"
     assert {custom if role == "bqmlTextEmbeddingsDeployer" else role for role in documented} == set(roles)
     assert {role for role, scope in documented.items() if scope == "project, **conditional**"} == {"roles/resourcemanager.projectIamAdmin"}
     assert _role_table("The preview identity") == {
-        c.flag("--role"): "the state bucket" for c in setup.grants_to(setup.account("pulumi-preview"))
+        c.flag("--role"): "the state bucket" for c in ci_setup.grants_to(ci_setup.account("pulumi-preview"))
     }
-    (role,) = setup.gcloud("iam", "roles", "create", "bqmlTextEmbeddingsDeployer")
+    (role,) = ci_setup.gcloud("iam", "roles", "create", "bqmlTextEmbeddingsDeployer")
     permissions = set((role.flag("--permissions") or "").split(","))
     assert permissions == {
         "bigquery.transfers.get", "bigquery.transfers.update",
@@ -368,14 +368,14 @@ def test_the_deploy_identity_holds_the_documented_roles_and_project_iam_only_und
     assert not any(p.endswith(("setIamPolicy", "getAccessToken", "signBlob", "signJwt", "keys.create")) for p in permissions)
 
 
-def test_the_deploy_identity_may_grant_exactly_the_project_roles_the_stack_grants(setup: Setup, base_config: dict) -> None:
+def test_the_deploy_identity_may_grant_exactly_the_project_roles_the_stack_grants(ci_setup: Setup, base_config: dict) -> None:
     from tests.pulumi_harness import run_program
 
     corpora = {"tickets": {"table": "acme-data.support.tickets", "key": ["ticket_id"], "text": "body",
                            "models": ["nnlm", "textembedding"], "schedule": "every 24 hours"}}
     run = run_program({**base_config, "models": ["nnlm", "swivel", "bert", "textembedding"], "corpora": corpora})
     granted = {d.inputs["role"] for d in run.of_type("gcp:projects/iAMMember:IAMMember")}
-    (iam_admin,) = [c for c in setup.grants_to(setup.account("pulumi-deploy")) if c.flag("--role") == "roles/resourcemanager.projectIamAdmin"]
+    (iam_admin,) = [c for c in ci_setup.grants_to(ci_setup.account("pulumi-deploy")) if c.flag("--role") == "roles/resourcemanager.projectIamAdmin"]
     condition = yaml.safe_load(iam_admin.file or "")
     match = re.fullmatch(r"api\.getAttribute\('iam\.googleapis\.com/modifiedGrantsByRole', \[\]\)\.hasOnly\(\[(.*)\]\)", condition["expression"])
     assert match, condition
@@ -383,12 +383,12 @@ def test_the_deploy_identity_may_grant_exactly_the_project_roles_the_stack_grant
     assert condition["title"]
 
 
-def test_each_identity_is_impersonated_only_from_its_own_pool_by_this_repository(setup: Setup) -> None:
+def test_each_identity_is_impersonated_only_from_its_own_pool_by_this_repository(ci_setup: Setup) -> None:
     pools = f"principalSet://iam.googleapis.com/projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools"
-    assert setup.impersonators(setup.account("pulumi-preview")) == [f"{pools}/github-preview/attribute.repository_id/{REPO_ID}"]
-    assert setup.impersonators(setup.account("pulumi-deploy")) == [f"{pools}/github-deploy/attribute.repository_id/{REPO_ID}"]
+    assert ci_setup.impersonators(ci_setup.account("pulumi-preview")) == [f"{pools}/github-preview/attribute.repository_id/{REPO_ID}"]
+    assert ci_setup.impersonators(ci_setup.account("pulumi-deploy")) == [f"{pools}/github-deploy/attribute.repository_id/{REPO_ID}"]
     for pool in ("github-preview", "github-deploy"):
-        provider = setup.provider(pool)
+        provider = ci_setup.provider(pool)
         mapping = dict(item.split("=", 1) for item in (provider.flag("--attribute-mapping") or "").split(","))
         assert mapping["attribute.repository_id"] == "assertion.repository_id"
         assert provider.flag("--issuer-uri") == "https://token.actions.githubusercontent.com"
@@ -414,46 +414,46 @@ def _deploy_cases(repo: str, stack: str) -> list[tuple[str, dict[str, str], bool
     ]
 
 
-def test_only_main_deploy_and_destroy_in_the_environment_get_the_deploy_identity(setup: Setup) -> None:
-    condition = setup.provider("github-deploy").flag("--attribute-condition") or ""
-    for what, token, admitted in _deploy_cases(setup.repo, setup.stack):
+def test_only_main_deploy_and_destroy_in_the_environment_get_the_deploy_identity(ci_setup: Setup) -> None:
+    condition = ci_setup.provider("github-deploy").flag("--attribute-condition") or ""
+    for what, token, admitted in _deploy_cases(ci_setup.repo, ci_setup.stack):
         assert _admits(condition, token) is admitted, what
 
 
-def test_only_pull_request_previews_get_the_preview_identity(setup: Setup) -> None:
-    condition = setup.provider("github-preview").flag("--attribute-condition") or ""
+def test_only_pull_request_previews_get_the_preview_identity(ci_setup: Setup) -> None:
+    condition = ci_setup.provider("github-preview").flag("--attribute-condition") or ""
     pr = "refs/pull/7/merge"
-    assert _admits(condition, _token(setup.repo, "preview.yml", pr, "pull_request"))
-    assert not _admits(condition, _token(setup.repo, "deploy.yml", "refs/heads/main", "push", setup.stack))
-    assert not _admits(condition, _token(setup.repo, "test.yml", pr, "pull_request"))
+    assert _admits(condition, _token(ci_setup.repo, "preview.yml", pr, "pull_request"))
+    assert not _admits(condition, _token(ci_setup.repo, "deploy.yml", "refs/heads/main", "push", ci_setup.stack))
+    assert not _admits(condition, _token(ci_setup.repo, "test.yml", pr, "pull_request"))
     # A branch may give its copy of preview.yml other triggers: only a pull request's run is admitted.
-    assert not _admits(condition, _token(setup.repo, "preview.yml", "refs/heads/mine", "push"))
-    assert not _admits(condition, _token(setup.repo, "preview.yml", pr, "pull_request", repo_id="999"))
+    assert not _admits(condition, _token(ci_setup.repo, "preview.yml", "refs/heads/mine", "push"))
+    assert not _admits(condition, _token(ci_setup.repo, "preview.yml", pr, "pull_request", repo_id="999"))
 
 
-def test_the_conditions_name_the_workflows_and_environment_that_exist(setup: Setup) -> None:
-    deploy = setup.provider("github-deploy").flag("--attribute-condition") or ""
+def test_the_conditions_name_the_workflows_and_environment_that_exist(ci_setup: Setup) -> None:
+    deploy = ci_setup.provider("github-deploy").flag("--attribute-condition") or ""
     named = set(re.findall(r"/\.github/workflows/([\w.-]+)@", deploy))
     assert named == set(DEPLOYING) and all((WORKFLOWS / name).exists() for name in named)
-    preview = setup.provider("github-preview").flag("--attribute-condition") or ""
+    preview = ci_setup.provider("github-preview").flag("--attribute-condition") or ""
     assert set(re.findall(r"/\.github/workflows/([\w.-]+)@", preview)) == {"preview.yml"}
-    assert setup.stack == _default_stack()
-    assert setup.variable("PULUMI_STACK") == setup.stack
+    assert ci_setup.stack == _default_stack()
+    assert ci_setup.variable("PULUMI_STACK") == ci_setup.stack
     for name in DEPLOYING:
         assert _workflow_environment(name) == "${{ vars.PULUMI_STACK || 'dev' }}", name
     assert _workflow_environment("preview.yml") is None
 
 
-def test_each_workflow_authenticates_as_its_own_identity(setup: Setup) -> None:
+def test_each_workflow_authenticates_as_its_own_identity(ci_setup: Setup) -> None:
     pools = f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools"
     identities = {
-        "PREVIEW": ("github-preview", setup.account("pulumi-preview"), ("preview.yml",)),
-        "DEPLOY": ("github-deploy", setup.account("pulumi-deploy"), DEPLOYING),
+        "PREVIEW": ("github-preview", ci_setup.account("pulumi-preview"), ("preview.yml",)),
+        "DEPLOY": ("github-deploy", ci_setup.account("pulumi-deploy"), DEPLOYING),
     }
     for kind, (pool, account, workflows) in identities.items():
-        assert setup.variable(f"GCP_{kind}_WORKLOAD_IDENTITY_PROVIDER") == f"{pools}/{pool}/providers/github"
-        assert setup.provider(pool).args[4] == "github"
-        assert setup.variable(f"GCP_{kind}_SERVICE_ACCOUNT") == account
+        assert ci_setup.variable(f"GCP_{kind}_WORKLOAD_IDENTITY_PROVIDER") == f"{pools}/{pool}/providers/github"
+        assert ci_setup.provider(pool).args[4] == "github"
+        assert ci_setup.variable(f"GCP_{kind}_SERVICE_ACCOUNT") == account
         for name in workflows:
             assert _auth(name) == {
                 "workload_identity_provider": f"${{{{ vars.GCP_{kind}_WORKLOAD_IDENTITY_PROVIDER }}}}",
@@ -463,23 +463,23 @@ def test_each_workflow_authenticates_as_its_own_identity(setup: Setup) -> None:
     assert not any("GCP_PREVIEW" in (WORKFLOWS / name).read_text() for name in DEPLOYING)
 
 
-def test_every_setting_the_workflows_read_is_set_up(setup: Setup) -> None:
+def test_every_setting_the_workflows_read_is_set_up(ci_setup: Setup) -> None:
     text = "".join((WORKFLOWS / name).read_text() for name in STACK_WORKFLOWS)
-    assert set(re.findall(r"vars\.(\w+)", text)) == {c.args[2] for c in setup.gh("variable", "set")}
-    assert set(re.findall(r"secrets\.(\w+)", text)) - {"GITHUB_TOKEN"} == {c.args[2] for c in setup.gh("secret", "set")}
+    assert set(re.findall(r"vars\.(\w+)", text)) == {c.args[2] for c in ci_setup.gh("variable", "set")}
+    assert set(re.findall(r"secrets\.(\w+)", text)) - {"GITHUB_TOKEN"} == {c.args[2] for c in ci_setup.gh("secret", "set")}
 
 
-def test_the_environment_takes_main_only_and_deploy_and_destroy_run_only_there(setup: Setup) -> None:
-    (environment,) = setup.gh("api", "--method", "PUT", f"repos/{setup.repo}/environments/{setup.stack}")
+def test_the_environment_takes_main_only_and_deploy_and_destroy_run_only_there(ci_setup: Setup) -> None:
+    (environment,) = ci_setup.gh("api", "--method", "PUT", f"repos/{ci_setup.repo}/environments/{ci_setup.stack}")
     assert json.loads(environment.stdin or "")["deployment_branch_policy"] == {"protected_branches": False, "custom_branch_policies": True}
-    (policy,) = setup.gh("api", "--method", "POST", f"repos/{setup.repo}/environments/{setup.stack}/deployment-branch-policies")
+    (policy,) = ci_setup.gh("api", "--method", "POST", f"repos/{ci_setup.repo}/environments/{ci_setup.stack}/deployment-branch-policies")
     assert policy.args[4:] == ["-f", "name=main", "-f", "type=branch"]
     assert _load("deploy.yml")["on"] == {"push": {"branches": ["main"]}}
     (destroy,) = _load("destroy.yml")["jobs"].values()
     assert destroy["if"] == "github.ref == 'refs/heads/main'"
 
 
-def test_previews_never_refresh(setup: Setup) -> None:
+def test_previews_never_refresh(ci_setup: Setup) -> None:
     # A refresh runs the SQL resources' reads, which query the project: more than the preview identity may do.
     pulumi = next(s for s in _steps(_load("preview.yml")) if _uses(s) == "pulumi/actions")
     assert "refresh" not in pulumi["with"] and "refresh" not in json.dumps(_load("preview.yml"))
