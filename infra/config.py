@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from infra import locations
+from infra import locations, schedule
 from model_build import catalog, runtimes
 
 NAMESPACE = "bqml-text-embeddings"
@@ -79,31 +79,21 @@ DEFAULTS: dict[str, Any] = {
     "corpora": {},
 }
 
-# Google's documented forms. Project: 6-30 of [a-z0-9-], starting with a
-# letter (plus the legacy domain-scoped "example.com:name" form).
-PROJECT_RE = re.compile(r"^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-DATASET_RE = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
-TABLE_RE = re.compile(r"^[A-Za-z0-9_-]{1,1024}$")
-COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
-REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+# Google's documented forms, each matched whole (`fullmatch`: `$` would also match before a
+# trailing newline). Project: 6-30 of [a-z0-9-], starting with a letter (plus the legacy
+# domain-scoped "example.com:name" form).
+PROJECT_RE = re.compile(r"(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
+DATASET_RE = re.compile(r"[A-Za-z0-9_]{1,1024}")
+TABLE_RE = re.compile(r"[A-Za-z0-9_-]{1,1024}")
+COLUMN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
+REGION_RE = re.compile(r"[a-z]+-[a-z]+[0-9]+")
+MACHINE_TYPE_RE = re.compile(r"[a-z][a-z0-9]*-[a-z0-9-]+")
 # A Vertex AI publisher model id: text-embedding-005, gemini-embedding-001, textembedding-gecko@003.
-ENDPOINT_NAME_RE = re.compile(r"^[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?$")
+ENDPOINT_NAME_RE = re.compile(r"[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?")
 # A corpus name becomes part of table, routine and resource names.
-CORPUS_NAME_RE = re.compile(r"^[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?$")
-PUBSUB_TOPIC_RE = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
-# BigQuery's schedule syntax (docs: scheduling-queries, "custom schedules"): "every 24 hours",
-# "every day 03:00", "every mon,wed 09:00", "1st,3rd monday of month 09:00", ... BigQuery judges
-# the grammar; this keeps out what cannot be one and what runs more often than it allows.
-_WEEKDAYS = "(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
-SCHEDULE_RE = re.compile(
-    rf"^(?:every (?:[0-9]+ (?:minutes|hours)|day|weekday|{_WEEKDAYS}(?:,{_WEEKDAYS})*)"
-    rf"|(?:[0-9]+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last)(?:,(?:[0-9]+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last))*"
-    rf" (?:day|{_WEEKDAYS}(?:,{_WEEKDAYS})*) of (?:month|quarter|[a-z]+(?:,[a-z]+)*))"
-    r"(?: [0-9]{2}:[0-9]{2})?(?: (?:from [0-9]{2}:[0-9]{2} to [0-9]{2}:[0-9]{2}|synchronized))?$"
-)
-MIN_SCHEDULE_MINUTES = 5
-IMAGE_RE = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
+CORPUS_NAME_RE = re.compile(r"[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?")
+PUBSUB_TOPIC_RE = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}")
+IMAGE_RE = re.compile(r"[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})")
 
 
 class ConfigError(ValueError):
@@ -256,11 +246,11 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     project = raw.get("project")
     if not project:
         errors.append("gcp:project: required; set it with `pulumi config set gcp:project MY_PROJECT`")
-    elif not isinstance(project, str) or not PROJECT_RE.match(project):
+    elif not isinstance(project, str) or not PROJECT_RE.fullmatch(project):
         fail("gcp:project", f"{project!r} is not a Google Cloud project id (6-30 lowercase letters, digits, hyphens)")
 
     region = get("region")
-    if not isinstance(region, str) or not REGION_RE.match(region):
+    if not isinstance(region, str) or not REGION_RE.fullmatch(region):
         fail("gcp:region", f"{region!r} is not a Google Cloud region such as us-central1")
 
     location_raw = get("location")
@@ -269,7 +259,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
         fail("location", f"{location_raw!r} is not a BigQuery location: use US, EU or a region such as us-central1")
 
     dataset = get("dataset")
-    if not isinstance(dataset, str) or not DATASET_RE.match(dataset):
+    if not isinstance(dataset, str) or not DATASET_RE.fullmatch(dataset):
         fail("dataset", f"{dataset!r} is not a BigQuery dataset id: 1-1024 letters, digits or underscores")
 
     models = get("models")
@@ -309,7 +299,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     evaluation = _evaluation(get("evaluation"), location, fail)
     corpora = _corpora(get("corpora"), models if isinstance(models, list) else [], location, fail)
 
-    region_ok = isinstance(region, str) and REGION_RE.match(region)
+    region_ok = isinstance(region, str) and REGION_RE.fullmatch(region)
     if "bert" in models and location and region_ok and not locations.endpoint_region_allowed(location, region):
         fail(
                 "gcp:region",
@@ -354,7 +344,7 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
         fail("samplePredictions.rows", f"{raw_rows!r}: give a whole number from 0 (off) to {MAX_SAMPLE_ROWS:,}")
         rows = 0
     parts = table.split(".") if isinstance(table, str) else []
-    if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
+    if len(parts) != 3 or not PROJECT_RE.fullmatch(parts[0]) or not DATASET_RE.fullmatch(parts[1]) or not TABLE_RE.fullmatch(parts[2]):
         fail("samplePredictions.table", f"{table!r}: give a table as project.dataset.table")
     elif location and rows:
         known = locations.KNOWN_TABLE_LOCATIONS.get(f"{parts[0]}.{parts[1]}")
@@ -364,7 +354,7 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
                 f"{table} is in {known} and a query in a {location} dataset cannot read it: "
                 f"set location to {known}, or point at a copy of the table in {location}",
             )
-    if not isinstance(column, str) or not COLUMN_RE.match(column):
+    if not isinstance(column, str) or not COLUMN_RE.fullmatch(column):
         fail("samplePredictions.column", f"{column!r} is not a plain column name (letters, digits, underscores)")
     return SampleSettings(rows=rows, table=table, column=column)
 
@@ -396,7 +386,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     image = merged["servingImage"] or None
     if image is None and runtime.prebuilt:
         image = f"{locations.serving_image_registry(region)}/{runtime.image}"
-    if not isinstance(machine, str) or not MACHINE_TYPE_RE.match(machine):
+    if not isinstance(machine, str) or not MACHINE_TYPE_RE.fullmatch(machine):
         fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
     if low is None or low < 1:
         fail("bert.minReplicas", f"{raw_low!r}: give a whole number of at least 1")
@@ -404,7 +394,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         fail("bert.maxReplicas", f"{raw_high!r}: give a whole number of at least 1")
     elif low is not None and high < low:
         fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
-    if image is not None and (not isinstance(image, str) or not IMAGE_RE.match(image)):
+    if image is not None and (not isinstance(image, str) or not IMAGE_RE.fullmatch(image)):
         fail("bert.servingImage", f"{image!r} is not a container image URI")
     elif image is not None and merged["servingImage"] and region and not _servable_from(image, region):
         # Vertex AI takes a model's image only from Artifact Registry, in a repository in the model's
@@ -422,7 +412,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
 def _text_embedding(value: Any, fail: Any) -> TextEmbeddingSettings:
     merged = _object(value, "textEmbedding", DEFAULT_TEXT_EMBEDDING, fail) or dict(DEFAULT_TEXT_EMBEDDING)
     endpoint = merged["endpoint"]
-    if not isinstance(endpoint, str) or not ENDPOINT_NAME_RE.match(endpoint):
+    if not isinstance(endpoint, str) or not ENDPOINT_NAME_RE.fullmatch(endpoint):
         fail(
             "textEmbedding.endpoint",
             f"{endpoint!r}: give a Vertex AI embedding model id such as text-embedding-005 or gemini-embedding-001",
@@ -458,7 +448,7 @@ def _corpora(value: Any, stack_models: list[str], location: str | None, fail: An
         return ()
     corpora = []
     for name, spec in value.items():
-        if not isinstance(name, str) or not CORPUS_NAME_RE.match(name):
+        if not isinstance(name, str) or not CORPUS_NAME_RE.fullmatch(name):
             fail(
                 "corpora",
                 f"{name!r} is not a corpus name: 1-30 lowercase letters, digits and underscores, starting with a letter "
@@ -494,7 +484,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     table = merged.get("table")
     if table is not None:
         parts = table.split(".") if isinstance(table, str) else []
-        if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
+        if len(parts) != 3 or not PROJECT_RE.fullmatch(parts[0]) or not DATASET_RE.fullmatch(parts[1]) or not TABLE_RE.fullmatch(parts[2]):
             bad("table", f"{table!r}: {_CORPUS_HINTS['table']}")
         elif location and locations.KNOWN_TABLE_LOCATIONS.get(f"{parts[0]}.{parts[1]}", location) != location:
             known = locations.KNOWN_TABLE_LOCATIONS[f"{parts[0]}.{parts[1]}"]
@@ -505,13 +495,13 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     if isinstance(key, str):
         key = [key]
     if key is not None:
-        if not isinstance(key, list) or not key or not all(isinstance(k, str) and COLUMN_RE.match(k) for k in key):
+        if not isinstance(key, list) or not key or not all(isinstance(k, str) and COLUMN_RE.fullmatch(k) for k in key):
             bad("key", f"{merged.get('key')!r}: {_CORPUS_HINTS['key']}")
         elif len(set(key)) != len(key):
             bad("key", f"{key!r} names a column twice")
 
     text = merged.get("text")
-    if text is not None and (not isinstance(text, str) or not COLUMN_RE.match(text)):
+    if text is not None and (not isinstance(text, str) or not COLUMN_RE.fullmatch(text)):
         bad("text", f"{text!r}: {_CORPUS_HINTS['text']}")
 
     models = merged.get("models")
@@ -545,7 +535,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     if not isinstance(merged["notifyEmail"], bool):
         bad("notifyEmail", f"{merged['notifyEmail']!r}: give true or false")
     topic = merged["notifyTopic"]
-    if topic is not None and (not isinstance(topic, str) or not PUBSUB_TOPIC_RE.match(topic)):
+    if topic is not None and (not isinstance(topic, str) or not PUBSUB_TOPIC_RE.fullmatch(topic)):
         bad("notifyTopic", f"{topic!r}: give a Pub/Sub topic as projects/PROJECT/topics/TOPIC")
 
     if not ok:
@@ -576,19 +566,20 @@ _CORPUS_HINTS = {
 
 
 def _schedule(value: Any, bad: Any) -> str | None:
-    """A schedule BigQuery may accept, None for "none"; else reports and returns None."""
+    """A schedule BigQuery accepts (infra/schedule.py), None for "none"; else reports and returns None."""
     if not isinstance(value, str) or not value.strip():
         bad(f"{value!r}: {_CORPUS_HINTS['schedule']}")
         return None
-    text = " ".join(value.strip().lower().split())
-    if text == "none":
+    try:
+        text = schedule.clean(value)
+        if text == "none":
+            return None
+        schedule.check(text)
+    except schedule.TooFrequent as exc:
+        bad(f"{value!r}: {exc}")
         return None
-    if not SCHEDULE_RE.match(text):
-        bad(f"{value!r} is not BigQuery's schedule syntax: {_CORPUS_HINTS['schedule']}")
-        return None
-    every = re.match(r"^every ([0-9]+) (minutes|hours)", text)
-    if every and int(every.group(1)) * (1 if every.group(2) == "minutes" else 60) < MIN_SCHEDULE_MINUTES:
-        bad(f"{value!r}: BigQuery runs a scheduled query at most every {MIN_SCHEDULE_MINUTES} minutes")
+    except schedule.ScheduleError as exc:
+        bad(f"{value!r} is not BigQuery's schedule syntax: {exc}; {_CORPUS_HINTS['schedule']}")
         return None
     return text
 
