@@ -41,6 +41,11 @@ DEFAULT_BERT = {
     "runtime": runtimes.DEFAULT,
     "servingImage": None,
 }
+# A cost guard: each replica is a machine billed for every hour it is deployed, whether or not BigQuery
+# calls it. Ten is ten times the tutorial's one and five times the policy pack's default cap (2,
+# policy/bqml_policies.py, raisable with the pack's config up to this); a larger number is more likely
+# a typo (1,000,000 was accepted) than a plan for this stack. Raising it is a deliberate code change.
+MAX_BERT_REPLICAS = 10
 DEFAULT_TEXT_EMBEDDING = {"endpoint": "text-embedding-005"}
 DEFAULT_EVALUATION = {"rows": 1000}
 # A corpus: the user's own table, kept embedded by some of the stack's models (see CorpusSettings).
@@ -390,8 +395,11 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
     if low is None or low < 1:
         fail("bert.minReplicas", f"{raw_low!r}: give a whole number of at least 1")
-    if high is None or high < 1:
-        fail("bert.maxReplicas", f"{raw_high!r}: give a whole number of at least 1")
+    if high is None or not 1 <= high <= MAX_BERT_REPLICAS:
+        fail(
+            "bert.maxReplicas",
+            f"{raw_high!r}: give a whole number from 1 to {MAX_BERT_REPLICAS} (a cost guard: every replica is billed while deployed)",
+        )
     elif low is not None and high < low:
         fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
     if image is not None and (not isinstance(image, str) or not IMAGE_RE.fullmatch(image)):
