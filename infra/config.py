@@ -98,7 +98,13 @@ ENDPOINT_NAME_RE = re.compile(r"[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?")
 # A corpus name becomes part of table, routine and resource names.
 CORPUS_NAME_RE = re.compile(r"[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?")
 PUBSUB_TOPIC_RE = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}")
-IMAGE_RE = re.compile(r"[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})")
+# An image by tag, by digest, or both (Docker's grammar: the digest decides what is pulled).
+IMAGE_RE = re.compile(
+    r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?)/(?P<path>[A-Za-z0-9._/-]+)"
+    r"(?=[:@])(?::(?P<tag>[A-Za-z0-9._-]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+# Google's prebuilt prediction images (Vertex AI docs, "Prebuilt containers for inference").
+PREBUILT_PATH = "vertex-ai/prediction/"
 
 
 class ConfigError(ValueError):
@@ -366,7 +372,43 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
 
 def _servable_from(image: str, region: str) -> bool:
     host, _, path = image.partition("/")
-    return host == f"{region}-docker.pkg.dev" or (host.endswith("docker.pkg.dev") and path.startswith("vertex-ai/prediction/"))
+    return host == f"{region}-docker.pkg.dev" or (host.endswith("docker.pkg.dev") and path.startswith(PREBUILT_PATH))
+
+
+def _image_mismatch(image: str, runtime: runtimes.Runtime) -> str | None:
+    """Why `image` cannot be what `runtime` describes, if what the image is can be told from its name.
+
+    A runtime decides the op registry BERT is judged by, the container's command and arguments and the
+    artifact's layout: an image of another server would pass the check here and fail on the endpoint.
+    """
+    found = IMAGE_RE.fullmatch(image)
+    assert found is not None  # validated before
+    host, path, tag = found["host"], found["path"], found["tag"]
+    judged = f"{runtime.name} (TensorFlow {runtime.tensorflow} and tensorflow-text {runtime.tensorflow_text} ops)"
+    if host.endswith("docker.pkg.dev") and path.startswith(PREBUILT_PATH):
+        if runtime.prebuilt and path == runtime.repository:
+            return None
+        serving = [r.name for r in runtimes.RUNTIMES.values() if r.prebuilt and r.repository == path]
+        fix = (
+            f"set bert.runtime to {serving[0]} and leave bert.servingImage unset (it takes the image nearest gcp:region)"
+            if serving
+            else f"no runtime here serves it: leave bert.servingImage unset, or choose a bert.runtime of {list(runtimes.RUNTIMES)}"
+        )
+        return (
+            f"{image!r} is Google's prebuilt image {path.rsplit('/', 1)[1]}, but bert.runtime is {judged}: BERT would be "
+            f"judged by that runtime's ops and started as it starts, and fail on the endpoint. Fix: {fix}"
+        )
+    if path == "tensorflow/serving" or path.endswith("/tensorflow/serving"):
+        if runtime.prebuilt:
+            return (
+                f"{image!r} is TensorFlow Serving's own image, but bert.runtime is {runtime.name}, Google's prebuilt image: "
+                f"set bert.runtime to {runtimes.DEFAULT}, or leave bert.servingImage unset"
+            )
+        if tag is not None and tag != runtime.tag:
+            return (
+                f"{image!r} is TensorFlow Serving {tag}, but bert.runtime is {judged}: give tensorflow/serving:{runtime.tag}"
+            )
+    return None
 
 
 def _today() -> date:
@@ -379,6 +421,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     low, high = _as_int(raw_low), _as_int(raw_high)
     runtime_name = merged["runtime"]
     runtime = runtimes.RUNTIMES.get(runtime_name) if isinstance(runtime_name, str) else None
+    runtime_known = runtime is not None
     if runtime is None:
         fail("bert.runtime", f"{runtime_name!r}: choose one of {list(runtimes.RUNTIMES)}")
         runtime = runtimes.get(runtimes.DEFAULT)
@@ -390,7 +433,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         )
     image = merged["servingImage"] or None
     if image is None and runtime.prebuilt:
-        image = f"{locations.serving_image_registry(region)}/{runtime.image}"
+        image = f"{locations.serving_image_registry(region)}/{runtime.reference}"
     if not isinstance(machine, str) or not MACHINE_TYPE_RE.fullmatch(machine):
         fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
     if low is None or low < 1:
@@ -412,6 +455,8 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
             f"{image!r}: Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region: "
             f"give {region}-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG",
         )
+    elif image is not None and runtime_known and (mismatch := _image_mismatch(image, runtime)):
+        fail("bert.servingImage", mismatch)
     return BertSettings(
         machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, runtime=runtime.name, serving_image=image
     )
