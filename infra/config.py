@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from infra import locations
+from infra import locations, schedule
 from model_build import catalog, runtimes
 
 NAMESPACE = "bqml-text-embeddings"
@@ -41,6 +41,11 @@ DEFAULT_BERT = {
     "runtime": runtimes.DEFAULT,
     "servingImage": None,
 }
+# A cost guard: each replica is a machine billed for every hour it is deployed, whether or not BigQuery
+# calls it. Ten is ten times the tutorial's one and five times the policy pack's default cap (2,
+# policy/bqml_policies.py, raisable with the pack's config up to this); a larger number is more likely
+# a typo (1,000,000 was accepted) than a plan for this stack. Raising it is a deliberate code change.
+MAX_BERT_REPLICAS = 10
 DEFAULT_TEXT_EMBEDDING = {"endpoint": "text-embedding-005"}
 DEFAULT_EVALUATION = {"rows": 1000}
 # A corpus: the user's own table, kept embedded by some of the stack's models (see CorpusSettings).
@@ -84,31 +89,27 @@ DEFAULTS: dict[str, Any] = {
     "corpora": {},
 }
 
-# Google's documented forms. Project: 6-30 of [a-z0-9-], starting with a
-# letter (plus the legacy domain-scoped "example.com:name" form).
-PROJECT_RE = re.compile(r"^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-DATASET_RE = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
-TABLE_RE = re.compile(r"^[A-Za-z0-9_-]{1,1024}$")
-COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
-REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+# Google's documented forms, each matched whole (`fullmatch`: `$` would also match before a
+# trailing newline). Project: 6-30 of [a-z0-9-], starting with a letter (plus the legacy
+# domain-scoped "example.com:name" form).
+PROJECT_RE = re.compile(r"(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
+DATASET_RE = re.compile(r"[A-Za-z0-9_]{1,1024}")
+TABLE_RE = re.compile(r"[A-Za-z0-9_-]{1,1024}")
+COLUMN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
+REGION_RE = re.compile(r"[a-z]+-[a-z]+[0-9]+")
+MACHINE_TYPE_RE = re.compile(r"[a-z][a-z0-9]*-[a-z0-9-]+")
 # A Vertex AI publisher model id: text-embedding-005, gemini-embedding-001, textembedding-gecko@003.
-ENDPOINT_NAME_RE = re.compile(r"^[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?$")
+ENDPOINT_NAME_RE = re.compile(r"[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?")
 # A corpus name becomes part of table, routine and resource names.
-CORPUS_NAME_RE = re.compile(r"^[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?$")
-PUBSUB_TOPIC_RE = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
-# BigQuery's schedule syntax (docs: scheduling-queries, "custom schedules"): "every 24 hours",
-# "every day 03:00", "every mon,wed 09:00", "1st,3rd monday of month 09:00", ... BigQuery judges
-# the grammar; this keeps out what cannot be one and what runs more often than it allows.
-_WEEKDAYS = "(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
-SCHEDULE_RE = re.compile(
-    rf"^(?:every (?:[0-9]+ (?:minutes|hours)|day|weekday|{_WEEKDAYS}(?:,{_WEEKDAYS})*)"
-    rf"|(?:[0-9]+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last)(?:,(?:[0-9]+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last))*"
-    rf" (?:day|{_WEEKDAYS}(?:,{_WEEKDAYS})*) of (?:month|quarter|[a-z]+(?:,[a-z]+)*))"
-    r"(?: [0-9]{2}:[0-9]{2})?(?: (?:from [0-9]{2}:[0-9]{2} to [0-9]{2}:[0-9]{2}|synchronized))?$"
+CORPUS_NAME_RE = re.compile(r"[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?")
+PUBSUB_TOPIC_RE = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}")
+# An image by tag, by digest, or both (Docker's grammar: the digest decides what is pulled).
+IMAGE_RE = re.compile(
+    r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?)/(?P<path>[A-Za-z0-9._/-]+)"
+    r"(?=[:@])(?::(?P<tag>[A-Za-z0-9._-]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
-MIN_SCHEDULE_MINUTES = 5
-IMAGE_RE = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
+# Google's prebuilt prediction images (Vertex AI docs, "Prebuilt containers for inference").
+PREBUILT_PATH = "vertex-ai/prediction/"
 
 
 class ConfigError(ValueError):
@@ -263,11 +264,11 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     project = raw.get("project")
     if not project:
         errors.append("gcp:project: required; set it with `pulumi config set gcp:project MY_PROJECT`")
-    elif not isinstance(project, str) or not PROJECT_RE.match(project):
+    elif not isinstance(project, str) or not PROJECT_RE.fullmatch(project):
         fail("gcp:project", f"{project!r} is not a Google Cloud project id (6-30 lowercase letters, digits, hyphens)")
 
     region = get("region")
-    if not isinstance(region, str) or not REGION_RE.match(region):
+    if not isinstance(region, str) or not REGION_RE.fullmatch(region):
         fail("gcp:region", f"{region!r} is not a Google Cloud region such as us-central1")
 
     location_raw = get("location")
@@ -276,7 +277,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
         fail("location", f"{location_raw!r} is not a BigQuery location: use US, EU or a region such as us-central1")
 
     dataset = get("dataset")
-    if not isinstance(dataset, str) or not DATASET_RE.match(dataset):
+    if not isinstance(dataset, str) or not DATASET_RE.fullmatch(dataset):
         fail("dataset", f"{dataset!r} is not a BigQuery dataset id: 1-1024 letters, digits or underscores")
 
     models = get("models")
@@ -316,7 +317,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     evaluation = _evaluation(get("evaluation"), location, fail)
     corpora = _corpora(get("corpora"), models if isinstance(models, list) else [], location, fail)
 
-    region_ok = isinstance(region, str) and REGION_RE.match(region)
+    region_ok = isinstance(region, str) and REGION_RE.fullmatch(region)
     if "bert" in models and location and region_ok and not locations.endpoint_region_allowed(location, region):
         fail(
                 "gcp:region",
@@ -361,7 +362,7 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
         fail("samplePredictions.rows", f"{raw_rows!r}: give a whole number from 0 (off) to {MAX_SAMPLE_ROWS:,}")
         rows = 0
     parts = table.split(".") if isinstance(table, str) else []
-    if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
+    if len(parts) != 3 or not PROJECT_RE.fullmatch(parts[0]) or not DATASET_RE.fullmatch(parts[1]) or not TABLE_RE.fullmatch(parts[2]):
         fail("samplePredictions.table", f"{table!r}: give a table as project.dataset.table")
     elif location and rows:
         known = locations.KNOWN_TABLE_LOCATIONS.get(f"{parts[0]}.{parts[1]}")
@@ -371,14 +372,50 @@ def _samples(value: Any, location: str | None, fail: Any) -> SampleSettings:
                 f"{table} is in {known} and a query in a {location} dataset cannot read it: "
                 f"set location to {known}, or point at a copy of the table in {location}",
             )
-    if not isinstance(column, str) or not COLUMN_RE.match(column):
+    if not isinstance(column, str) or not COLUMN_RE.fullmatch(column):
         fail("samplePredictions.column", f"{column!r} is not a plain column name (letters, digits, underscores)")
     return SampleSettings(rows=rows, table=table, column=column)
 
 
 def _servable_from(image: str, region: str) -> bool:
     host, _, path = image.partition("/")
-    return host == f"{region}-docker.pkg.dev" or (host.endswith("docker.pkg.dev") and path.startswith("vertex-ai/prediction/"))
+    return host == f"{region}-docker.pkg.dev" or (host.endswith("docker.pkg.dev") and path.startswith(PREBUILT_PATH))
+
+
+def _image_mismatch(image: str, runtime: runtimes.Runtime) -> str | None:
+    """Why `image` cannot be what `runtime` describes, if what the image is can be told from its name.
+
+    A runtime decides the op registry BERT is judged by, the container's command and arguments and the
+    artifact's layout: an image of another server would pass the check here and fail on the endpoint.
+    """
+    found = IMAGE_RE.fullmatch(image)
+    assert found is not None  # validated before
+    host, path, tag = found["host"], found["path"], found["tag"]
+    judged = f"{runtime.name} (TensorFlow {runtime.tensorflow} and tensorflow-text {runtime.tensorflow_text} ops)"
+    if host.endswith("docker.pkg.dev") and path.startswith(PREBUILT_PATH):
+        if runtime.prebuilt and path == runtime.repository:
+            return None
+        serving = [r.name for r in runtimes.RUNTIMES.values() if r.prebuilt and r.repository == path]
+        fix = (
+            f"set bert.runtime to {serving[0]} and leave bert.servingImage unset (it takes the image nearest gcp:region)"
+            if serving
+            else f"no runtime here serves it: leave bert.servingImage unset, or choose a bert.runtime of {list(runtimes.RUNTIMES)}"
+        )
+        return (
+            f"{image!r} is Google's prebuilt image {path.rsplit('/', 1)[1]}, but bert.runtime is {judged}: BERT would be "
+            f"judged by that runtime's ops and started as it starts, and fail on the endpoint. Fix: {fix}"
+        )
+    if path == "tensorflow/serving" or path.endswith("/tensorflow/serving"):
+        if runtime.prebuilt:
+            return (
+                f"{image!r} is TensorFlow Serving's own image, but bert.runtime is {runtime.name}, Google's prebuilt image: "
+                f"set bert.runtime to {runtimes.DEFAULT}, or leave bert.servingImage unset"
+            )
+        if tag is not None and tag != runtime.tag:
+            return (
+                f"{image!r} is TensorFlow Serving {tag}, but bert.runtime is {judged}: give tensorflow/serving:{runtime.tag}"
+            )
+    return None
 
 
 def _today() -> date:
@@ -391,6 +428,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     low, high = _as_int(raw_low), _as_int(raw_high)
     runtime_name = merged["runtime"]
     runtime = runtimes.RUNTIMES.get(runtime_name) if isinstance(runtime_name, str) else None
+    runtime_known = runtime is not None
     if runtime is None:
         fail("bert.runtime", f"{runtime_name!r}: choose one of {list(runtimes.RUNTIMES)}")
         runtime = runtimes.get(runtimes.DEFAULT)
@@ -402,16 +440,19 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         )
     image = merged["servingImage"] or None
     if image is None and runtime.prebuilt:
-        image = f"{locations.serving_image_registry(region)}/{runtime.image}"
-    if not isinstance(machine, str) or not MACHINE_TYPE_RE.match(machine):
+        image = f"{locations.serving_image_registry(region)}/{runtime.reference}"
+    if not isinstance(machine, str) or not MACHINE_TYPE_RE.fullmatch(machine):
         fail("bert.machineType", f"{machine!r}: give a Compute Engine machine type such as n1-standard-2")
     if low is None or low < 1:
         fail("bert.minReplicas", f"{raw_low!r}: give a whole number of at least 1")
-    if high is None or high < 1:
-        fail("bert.maxReplicas", f"{raw_high!r}: give a whole number of at least 1")
+    if high is None or not 1 <= high <= MAX_BERT_REPLICAS:
+        fail(
+            "bert.maxReplicas",
+            f"{raw_high!r}: give a whole number from 1 to {MAX_BERT_REPLICAS} (a cost guard: every replica is billed while deployed)",
+        )
     elif low is not None and high < low:
         fail("bert.maxReplicas", f"{high} is below bert.minReplicas ({low})")
-    if image is not None and (not isinstance(image, str) or not IMAGE_RE.match(image)):
+    if image is not None and (not isinstance(image, str) or not IMAGE_RE.fullmatch(image)):
         fail("bert.servingImage", f"{image!r} is not a container image URI")
     elif image is not None and merged["servingImage"] and region and not _servable_from(image, region):
         # Vertex AI takes a model's image only from Artifact Registry, in a repository in the model's
@@ -421,6 +462,8 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
             f"{image!r}: Vertex AI takes a model's image only from an Artifact Registry repository in gcp:region: "
             f"give {region}-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG",
         )
+    elif image is not None and runtime_known and (mismatch := _image_mismatch(image, runtime)):
+        fail("bert.servingImage", mismatch)
     return BertSettings(
         machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, runtime=runtime.name, serving_image=image
     )
@@ -429,7 +472,7 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
 def _text_embedding(value: Any, fail: Any) -> TextEmbeddingSettings:
     merged = _object(value, "textEmbedding", DEFAULT_TEXT_EMBEDDING, fail) or dict(DEFAULT_TEXT_EMBEDDING)
     endpoint = merged["endpoint"]
-    if not isinstance(endpoint, str) or not ENDPOINT_NAME_RE.match(endpoint):
+    if not isinstance(endpoint, str) or not ENDPOINT_NAME_RE.fullmatch(endpoint):
         fail(
             "textEmbedding.endpoint",
             f"{endpoint!r}: give a Vertex AI embedding model id such as text-embedding-005 or gemini-embedding-001",
@@ -465,7 +508,7 @@ def _corpora(value: Any, stack_models: list[str], location: str | None, fail: An
         return ()
     corpora = []
     for name, spec in value.items():
-        if not isinstance(name, str) or not CORPUS_NAME_RE.match(name):
+        if not isinstance(name, str) or not CORPUS_NAME_RE.fullmatch(name):
             fail(
                 "corpora",
                 f"{name!r} is not a corpus name: 1-30 lowercase letters, digits and underscores, starting with a letter "
@@ -501,7 +544,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     table = merged.get("table")
     if table is not None:
         parts = table.split(".") if isinstance(table, str) else []
-        if len(parts) != 3 or not PROJECT_RE.match(parts[0]) or not DATASET_RE.match(parts[1]) or not TABLE_RE.match(parts[2]):
+        if len(parts) != 3 or not PROJECT_RE.fullmatch(parts[0]) or not DATASET_RE.fullmatch(parts[1]) or not TABLE_RE.fullmatch(parts[2]):
             bad("table", f"{table!r}: {_CORPUS_HINTS['table']}")
         elif location and locations.KNOWN_TABLE_LOCATIONS.get(f"{parts[0]}.{parts[1]}", location) != location:
             known = locations.KNOWN_TABLE_LOCATIONS[f"{parts[0]}.{parts[1]}"]
@@ -512,13 +555,13 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     if isinstance(key, str):
         key = [key]
     if key is not None:
-        if not isinstance(key, list) or not key or not all(isinstance(k, str) and COLUMN_RE.match(k) for k in key):
+        if not isinstance(key, list) or not key or not all(isinstance(k, str) and COLUMN_RE.fullmatch(k) for k in key):
             bad("key", f"{merged.get('key')!r}: {_CORPUS_HINTS['key']}")
         elif len(set(key)) != len(key):
             bad("key", f"{key!r} names a column twice")
 
     text = merged.get("text")
-    if text is not None and (not isinstance(text, str) or not COLUMN_RE.match(text)):
+    if text is not None and (not isinstance(text, str) or not COLUMN_RE.fullmatch(text)):
         bad("text", f"{text!r}: {_CORPUS_HINTS['text']}")
 
     models = merged.get("models")
@@ -552,10 +595,10 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
     if not isinstance(merged["notifyEmail"], bool):
         bad("notifyEmail", f"{merged['notifyEmail']!r}: give true or false")
     topic = merged["notifyTopic"]
-    if topic is not None and (not isinstance(topic, str) or not PUBSUB_TOPIC_RE.match(topic)):
+    if topic is not None and (not isinstance(topic, str) or not PUBSUB_TOPIC_RE.fullmatch(topic)):
         bad("notifyTopic", f"{topic!r}: give a Pub/Sub topic as projects/PROJECT/topics/TOPIC")
     newest_by = merged["newestBy"]
-    if newest_by is not None and (not isinstance(newest_by, str) or not COLUMN_RE.match(newest_by)):
+    if newest_by is not None and (not isinstance(newest_by, str) or not COLUMN_RE.fullmatch(newest_by)):
         bad("newestBy", f"{newest_by!r}: give the name of a column whose greatest value marks the newest row (e.g. updated_at)")
     delete_percent = _as_int(merged["maxDeletePercent"])
     if delete_percent is None or not 0 <= delete_percent <= MAX_DELETE_PERCENT:
@@ -595,19 +638,20 @@ _CORPUS_HINTS = {
 
 
 def _schedule(value: Any, bad: Any) -> str | None:
-    """A schedule BigQuery may accept, None for "none"; else reports and returns None."""
+    """A schedule BigQuery accepts (infra/schedule.py), None for "none"; else reports and returns None."""
     if not isinstance(value, str) or not value.strip():
         bad(f"{value!r}: {_CORPUS_HINTS['schedule']}")
         return None
-    text = " ".join(value.strip().lower().split())
-    if text == "none":
+    try:
+        text = schedule.clean(value)
+        if text == "none":
+            return None
+        schedule.check(text)
+    except schedule.TooFrequent as exc:
+        bad(f"{value!r}: {exc}")
         return None
-    if not SCHEDULE_RE.match(text):
-        bad(f"{value!r} is not BigQuery's schedule syntax: {_CORPUS_HINTS['schedule']}")
-        return None
-    every = re.match(r"^every ([0-9]+) (minutes|hours)", text)
-    if every and int(every.group(1)) * (1 if every.group(2) == "minutes" else 60) < MIN_SCHEDULE_MINUTES:
-        bad(f"{value!r}: BigQuery runs a scheduled query at most every {MIN_SCHEDULE_MINUTES} minutes")
+    except schedule.ScheduleError as exc:
+        bad(f"{value!r} is not BigQuery's schedule syntax: {exc}; {_CORPUS_HINTS['schedule']}")
         return None
     return text
 

@@ -18,6 +18,7 @@ from model_build.catalog import Target
 from model_build.errors import BuildError
 from model_build.parallel import ensure_all_built
 from model_build.predict import DEFAULT_BATCH_SIZE
+from model_build.redact import redact
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +147,7 @@ def _list(args: argparse.Namespace) -> int:
             state = "yes" if built else "no"
         except BuildError:
             handles, state = {r.key: overrides.get(r.key, r.default) for r in spec.sources}, "bad source"
-        shown = ", ".join(f"{k}={v}" for k, v in handles.items())
+        shown = ", ".join(f"{k}={redact(v)}" for k, v in handles.items())
         print(f"{spec.name:<8} {spec.dims:>4}  {spec.target.value:<9}  {state:<5}  {shown}")
     return 0
 

@@ -10,6 +10,7 @@ from model_build import cache, catalog, sources
 from model_build.cache import BuiltModel
 from model_build.catalog import Target
 from model_build.errors import BuildError
+from model_build.redact import redact
 
 DEFAULT_BUILD_DIR = Path(".build")
 
@@ -67,7 +68,8 @@ def _build_and_check(spec: catalog.ModelSpec, handles: dict[str, str], key: str,
         "target": spec.target.value,
         "dims": spec.dims,
         "cache_key": key,
-        "sources": handles,
+        # Shown, not used: the key above hashed the full handles; a mirror's credentials stay out of `.build/`.
+        "sources": {key: redact(handle) for key, handle in handles.items()},
         "versions": dict(cache.library_versions()),
         "tensorflow_version": builder.tensorflow_version(),
         "signature": {"name": check.SIGNATURE, **_plain(inspection.signature)},

@@ -14,6 +14,7 @@ Importing this module must stay cheap: the Pulumi program reads it on every run.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +35,29 @@ class Runtime:
     image: str  # prebuilt: the path under {us,europe,asia}-docker.pkg.dev; else the Docker Hub image
     end_of_availability: date | None  # Google's date after which new resources may be refused; None: not on a schedule
     check_tensorflow_text: str  # the tensorflow-text that loads into `tensorflow` (scripts/check_vertex_image.py)
+    # The image's linux/amd64 manifest (what Vertex AI runs), "sha256:<64 hex>"; None: pulled by tag alone.
+    digest: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.digest is not None and not _DIGEST.fullmatch(self.digest):
+            raise ValueError(f"runtime {self.name}: digest {self.digest!r} is not sha256:<64 lowercase hex digits>")
+
+    @property
+    def repository(self) -> str:
+        """The image without its tag: vertex-ai/prediction/tf2-cpu.2-15, tensorflow/serving."""
+        return self.image.rsplit(":", 1)[0]
+
+    @property
+    def tag(self) -> str:
+        return self.image.rsplit(":", 1)[1]
+
+    @property
+    def reference(self) -> str:
+        """What to pull: by digest where one is pinned (a tag can be moved to other bytes), else by tag."""
+        return f"{self.repository}@{self.digest}" if self.digest else self.image
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 TF_SERVING = "tf-serving-2.20"
@@ -43,6 +67,10 @@ RUNTIMES: dict[str, Runtime] = {
     runtime.name: runtime
     for runtime in (
         # TensorFlow Serving 2.20.0 links tensorflow-text 2.20.0 (tensorflow_serving/workspace.bzl at 2.20.0).
+        # TODO(first real deploy): pin `digest`. No stored public source gave tensorflow/serving:2.20.0's
+        # digest and none is made up here; take the linux/amd64 manifest's from
+        #   docker buildx imagetools inspect tensorflow/serving:2.20.0
+        # ("Manifests:" entry with "Platform: linux/amd64"; the top "Digest:" if the tag is one manifest).
         Runtime(
             name=TF_SERVING,
             server="TensorFlow Serving 2.20.0 (tensorflow/serving:2.20.0 as a Vertex AI custom container)",

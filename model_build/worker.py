@@ -16,7 +16,8 @@ each build does, without tearing down TensorFlow (most of a second).
 
 Forking is safe only while this process has one thread. Should anything have
 started another, each child execs a fresh interpreter instead
-(`python -m model_build.worker --one REQUEST`): slower, still correct.
+(`python -m model_build.worker --one`, the request on its stdin: a process's arguments are visible to
+every user of the machine, and a source handle may hold a credential): slower, still correct.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _ERR_TAIL = 4000  # characters of a child's stderr worth passing on
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--one"]:
-        status = build_one(json.loads(argv[1]))
+        status = build_one(json.loads(sys.stdin.read()))
     else:
         (build_dir,) = argv
         serve(Path(build_dir))
@@ -120,7 +121,11 @@ def _start(request: dict[str, Any], events: IO[str]) -> tuple[int, Any, Any]:
         os.dup2(out.fileno(), 1)
         os.dup2(err.fileno(), 2)
         if not alone:
-            os.execv(sys.executable, [sys.executable, "-m", "model_build.worker", "--one", json.dumps(request)])
+            read, write = os.pipe()
+            os.write(write, json.dumps(request).encode())  # a few hundred bytes: well within a pipe's buffer
+            os.close(write)
+            os.dup2(read, 0)
+            os.execv(sys.executable, [sys.executable, "-m", "model_build.worker", "--one"])
         status = build_one(request)
     except BaseException:  # noqa: BLE001 - whatever happens, the child must not return into the server's loop
         traceback.print_exc()

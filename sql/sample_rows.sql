@@ -1,1 +1,1 @@
-SELECT ${column} AS content FROM `${source_table}` LIMIT ${rows}
+SELECT `${column}` AS content FROM `${source_table}` LIMIT ${rows}

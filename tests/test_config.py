@@ -93,7 +93,11 @@ BAD = [
     ({"samplePredictions": {"rows": 2.5}}, "bqml-text-embeddings:samplePredictions.rows: 2.5: give a whole number"),
     ({"samplePredictions": {"rows": True}}, "bqml-text-embeddings:samplePredictions.rows: True: give a whole number"),
     ({"samplePredictions": {"rows": "many"}}, "bqml-text-embeddings:samplePredictions.rows: 'many': give a whole number"),
-    ({"bert": {"maxReplicas": "two"}}, "bqml-text-embeddings:bert.maxReplicas: 'two': give a whole number of at least 1"),
+    ({"bert": {"maxReplicas": "two"}}, "bqml-text-embeddings:bert.maxReplicas: 'two': give a whole number from 1 to 10"),
+    ({"bert": {"maxReplicas": 1_000_000}}, "bqml-text-embeddings:bert.maxReplicas: 1000000: give a whole number from 1 to 10 (a cost guard: every replica is billed while deployed)"),
+    ({"bert": {"maxReplicas": 11}}, "bqml-text-embeddings:bert.maxReplicas: 11: give a whole number from 1 to 10"),
+    ({"bert": {"maxReplicas": 0}}, "bqml-text-embeddings:bert.maxReplicas: 0: give a whole number from 1 to 10"),
+    ({"bert": {"minReplicas": 11, "maxReplicas": 11}}, "bqml-text-embeddings:bert.maxReplicas: 11: give a whole number from 1 to 10"),
     ({"samplePredictions": {"rows": 10**9}}, "bqml-text-embeddings:samplePredictions.rows: 1000000000: give a whole number from 0 (off) to 1,000,000"),
     ({"samplePredictions": {"table": "imdb.reviews"}}, "bqml-text-embeddings:samplePredictions.table: 'imdb.reviews': give a table as project.dataset.table"),
     ({"samplePredictions": {"table": "p.d.t`; DROP TABLE x; --"}}, "samplePredictions.table: 'p.d.t`; DROP TABLE x; --': give a table as project.dataset.table"),
@@ -143,6 +147,14 @@ def test_whole_numbers_set_with_config_set_path_arrive_as_strings_and_are_accept
     settings = parse({"project": "my-proj-123", "samplePredictions": {"rows": "250"}, "bert": {"minReplicas": "1", "maxReplicas": "2"}})
     assert settings.samples.rows == 250
     assert (settings.bert.min_replicas, settings.bert.max_replicas) == (1, 2)
+
+
+def test_the_replica_bound_admits_ten_and_sits_above_the_policy_packs_default_cap() -> None:
+    from policy import bqml_policies
+
+    assert parse({"project": "my-proj-123", "bert": {"minReplicas": 10, "maxReplicas": "10"}}).bert.max_replicas == 10
+    # The pack's cap is the tighter guard a team can raise; the config's stays the ceiling above it.
+    assert bqml_policies.DEFAULT_MAX_REPLICAS <= config.MAX_BERT_REPLICAS
 
 
 def test_several_bad_values_are_reported_together() -> None:

@@ -100,8 +100,9 @@ class BertServing(pulumi.ComponentResource):
                 labels=LABELS,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[services["artifactregistry.googleapis.com"]]),
             )
+            # By digest once one is pinned (model_build/runtimes.py): the tag on Docker Hub could be moved.
             image = pulumi.Output.concat(
-                settings.region, "-docker.pkg.dev/", settings.project, "/", self.repository.repository_id, "/", runtime.image
+                settings.region, "-docker.pkg.dev/", settings.project, "/", self.repository.repository_id, "/", runtime.reference
             )
         container = (
             pulumi.Output.from_input(image).apply(lambda uri: {"image_uri": uri})
