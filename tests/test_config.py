@@ -149,8 +149,9 @@ def test_whole_numbers_set_with_config_set_path_arrive_as_strings_and_are_accept
     assert (settings.bert.min_replicas, settings.bert.max_replicas) == (1, 2)
 
 
-def test_the_replica_bound_admits_ten_and_sits_above_the_policy_packs_default_cap() -> None:
-    from policy import bqml_policies
+def test_the_replica_bound_admits_ten_and_sits_above_the_policy_packs_default_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "policy"))  # the pack imports its modules as the CLI runs it
+    import bqml_policies
 
     assert parse({"project": "my-proj-123", "bert": {"minReplicas": 10, "maxReplicas": "10"}}).bert.max_replicas == 10
     # The pack's cap is the tighter guard a team can raise; the config's stays the ceiling above it.
