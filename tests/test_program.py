@@ -437,7 +437,7 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
     # The provider is stored as a secret: {<secret signature>: ..., "value": base64 pickle}.
     blobs = {
         name: run.named(name).inputs["__provider"]["value"]
-        for name in ("nnlm-create-model", "bert-registry-model", "bert-deployment")
+        for name in ("nnlm-create-model", "bert-registry-model", "bert-deployment", "bert-sample-source")
     }
     result = subprocess.run([sys.executable, "-c", _PROVIDER_HOST], input=json.dumps(blobs), cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -445,6 +445,7 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
         "nnlm-create-model": "infra.bigquery.statement.BigQueryStatementProvider",
         "bert-registry-model": "infra.vertex.resources.VertexModelProvider",
         "bert-deployment": "infra.vertex.resources.VertexDeploymentProvider",
+        "bert-sample-source": "infra.bigquery.row_copy.RowCopyProvider",
         "tf": False,
     }
 
