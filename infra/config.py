@@ -20,6 +20,9 @@ from model_build import catalog, runtimes
 NAMESPACE = "bqml-text-embeddings"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_SAMPLE_ROWS = 1_000_000
+# Rows that pass through the deployer's process to reach BERT's dataset (infra/bigquery/row_copy.py);
+# the IMDB table holds 100,000 reviews.
+MAX_COPIED_SAMPLE_ROWS = 100_000
 IMDB_REVIEWS = "bigquery-public-data.imdb.reviews"
 # IMDB has 12,500 reviews per label and split; ML.EVALUATE needs a few per class to mean anything.
 MAX_EVALUATION_ROWS = 25_000
@@ -346,7 +349,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
 
     region_ok = isinstance(region, str) and REGION_RE.match(region)
     if "bert" in models and location and region_ok:
-        _bert_placement(bert.remote_model_location, location, region, dataset, corpora, fail)
+        _bert_placement(bert.remote_model_location, location, region, dataset, samples, corpora, fail)
 
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
@@ -462,7 +465,9 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
     )
 
 
-def _bert_placement(placement: str, location: str, region: str, dataset: Any, corpora: Sequence[CorpusSettings], fail: Any) -> None:
+def _bert_placement(
+    placement: str, location: str, region: str, dataset: Any, samples: SampleSettings, corpora: Sequence[CorpusSettings], fail: Any
+) -> None:
     """Where BERT's remote model lives must be a place BigQuery reaches a Vertex AI deployed model from."""
     if region not in locations.REMOTE_MODEL_REGIONS:
         fail(
@@ -480,6 +485,12 @@ def _bert_placement(placement: str, location: str, region: str, dataset: Any, co
         )
     if not bert_apart(["bert"], placement, location, region):
         return
+    if samples.rows > MAX_COPIED_SAMPLE_ROWS:
+        fail(
+            "samplePredictions.rows",
+            f"{samples.rows:,} rows would be copied through this machine to BERT's dataset in {region} "
+            f"(bert.remoteModelLocation: {ENDPOINT_REGION}): give at most {MAX_COPIED_SAMPLE_ROWS:,}, or set location to {region}",
+        )
     if isinstance(dataset, str) and len(regional_dataset(dataset, region)) > MAX_DATASET_ID:
         fail("dataset", f"BERT's dataset {regional_dataset(dataset, region)[:40]}… would pass BigQuery's {MAX_DATASET_ID} characters: shorten dataset")
     for corpus in corpora:

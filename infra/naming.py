@@ -50,8 +50,11 @@ def model_quality_table(settings: Settings, model: str) -> str:
 
 
 def quality_row_table(settings: Settings, model: str) -> str:
-    """Where embedding_quality reads a model's figures: the stack's dataset (a copy, for a model that lives apart)."""
-    return _in_dataset(settings, f"{model}_quality")
+    """Where embedding_quality reads a model's figures: its own table, or the copy of a model's that lives apart
+    (named apart: a stack that moves BERT drops the old bert_quality last, after the copy is made)."""
+    if settings.location_of(model) == settings.location:
+        return model_quality_table(settings, model)
+    return _in_dataset(settings, f"{model}_quality_copy")
 
 
 def embedding_quality_table(settings: Settings) -> str:

@@ -131,6 +131,7 @@ BAD = [
     ({"bert": {"remoteModelLocation": "US"}}, "bqml-text-embeddings:bert.remoteModelLocation: 'US': choose endpoint-region (a dataset in gcp:region, as BigQuery's locations page requires) or dataset"),
     ({"bert": {"remoteModelLocation": None}}, "bqml-text-embeddings:bert.remoteModelLocation: None: choose endpoint-region"),
     ({"models": ["bert"], "dataset": "d" * 1020}, "bqml-text-embeddings:dataset: BERT's dataset dddd"),
+    ({"models": ["bert"], "samplePredictions": {"rows": 100_001}}, "bqml-text-embeddings:samplePredictions.rows: 100,001 rows would be copied through this machine to BERT's dataset in us-central1 (bert.remoteModelLocation: endpoint-region): give at most 100,000, or set location to us-central1"),
     ({"models": ["nnlm", "bert"], "corpora": {"tickets": {"table": "acme-data.support.tickets", "key": ["id"], "text": "body", "models": ["nnlm", "bert"], "schedule": "none"}}},
      "bqml-text-embeddings:corpora.tickets.models: bert's remote model lives in us-central1 (bert.remoteModelLocation: endpoint-region) and this corpus in US, "
      "and BigQuery queries within one location: set location to us-central1 so the whole stack lives there, drop bert from this corpus, "
@@ -200,6 +201,8 @@ def test_bert_lives_in_a_dataset_of_its_own_in_the_endpoints_region_unless_told_
     assert (us.dataset_of("nnlm"), us.location_of("nnlm")) == ("tf_models_tutorial", "US")
     assert us.with_connection and not us.with_stack_connection  # BERT's connection is its own
     assert parse({"project": "my-proj-123", "models": ["bert", "textembedding"]}).with_stack_connection
+    assert parse({"project": "my-proj-123", "models": ["bert"], "samplePredictions": {"rows": 100_000}}).samples.rows == 100_000
+    assert parse({"project": "my-proj-123", "models": ["bert"], "samplePredictions": {"rows": 200_000}, "bert": {"remoteModelLocation": "dataset"}}).samples.rows == 200_000
     # Outside the multi-region too: the rows BERT reads are copied wherever gcp:region is.
     eu = parse({"project": "my-proj-123", "models": ["bert"], "region": "europe-west4", "dataset": "emb"})
     assert (eu.dataset_of("bert"), eu.location_of("bert")) == ("emb_europe_west4", "europe-west4")

@@ -149,12 +149,12 @@ def test_bert_is_measured_on_a_copy_of_the_reviews_and_its_figures_come_back_for
     assert run.depends_on("bert-evaluation-embeddings", "bert-evaluation-reviews")
 
     row = copies["bert-quality-row"]
-    assert (row["source_location"], row["destination"], row["destination_location"]) == ("us-central1", f"{DATASET}.bert_quality", "US")
+    assert (row["source_location"], row["destination"], row["destination_location"]) == ("us-central1", f"{DATASET}.bert_quality_copy", "US")
     assert table_name(parse(row["query"]).args["from_"].this) == f"{BERT_DATASET}.bert_quality"
     assert run.depends_on("bert-quality-row", "bert-quality") and run.depends_on("bert-quality-row", "dataset")
     quality = run.statements()["embedding-quality"]
     read = sorted(table_name(t) for t in parse(quality.inputs["sql"]).expression.find_all(exp.Table))
-    assert read == sorted(f"{DATASET}.{m}_quality" for m in ("nnlm", "bert", "textembedding"))
+    assert read == sorted([f"{DATASET}.nnlm_quality", f"{DATASET}.bert_quality_copy", f"{DATASET}.textembedding_quality"])
     assert run.depends_on("embedding-quality", "bert-quality-row")
     assert len(quality.inputs["triggers"]) == 3  # one per model: BERT's is its copy's
 

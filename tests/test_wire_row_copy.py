@@ -97,7 +97,7 @@ def test_timestamps_integers_and_floats_come_back_as_they_were(bq: BigQueryServe
          {"name": "failed_rows", "type": "INTEGER"}, {"name": "accuracy", "type": "FLOAT"}, {"name": "measured_at", "type": "TIMESTAMP"}],
         [row],
     )
-    back = f"{PROJECT}.tf_models_tutorial.bert_quality"
+    back = f"{PROJECT}.tf_models_tutorial.bert_quality_copy"
     props = {**PROPS, "source_location": REGION, "query": f"SELECT * FROM `{measured}`", "destination": back, "destination_location": US}
     assert provider(bq).create(props).outs["rows"] == 1
     assert _rows_back(bq, back, US) == [row]
