@@ -223,3 +223,15 @@ def test_a_corpus_may_use_bert_where_bert_lives_beside_its_table() -> None:
                   {"location": "us-central1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}}):
         (corpus,) = parse({"project": "my-proj-123", "models": ["bert"], "corpora": {"tickets": tickets}, **extra}).corpora
         assert corpus.models == ("bert",)
+
+
+def test_the_readme_config_table_shows_berts_defaults_and_both_placements() -> None:
+    import json
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration"):readme.index("## Outputs")]
+    (row,) = [line for line in table.splitlines() if line.startswith("| `bert` |")]
+    assert json.loads(row.split("|")[2].strip().strip("`")) == {k: v for k, v in config.DEFAULT_BERT.items() if v is not None}
+    for placement in config.BERT_PLACEMENTS:
+        assert f"`{placement}`" in row, placement
+    assert "(docs/bert-placement.md)" in readme and (ROOT / "docs" / "bert-placement.md").is_file()
