@@ -138,37 +138,13 @@ class EmbeddingQuality(pulumi.ComponentResource):
         )
         reviews = _made(self.reviews, reviews_id)
         self.models: dict[str, ModelEvaluation] = {}
-        rows: dict[str, Made] = {}  # each model's row of figures, in the stack's dataset
+        rows: dict[str, Made] = {}  # each model's row of figures, where embedding_quality reads it
         for model, component in served.items():
-            if not lives_apart(settings, model):
+            if lives_apart(settings, model):
+                rows[model] = self._measure_apart(model, settings, component, reviews, datasets[model], dataset)
+            else:
                 self.models[model] = measured = ModelEvaluation(model, settings, component, reviews, child)
                 rows[model] = _made(measured.quality, measured.table_id)
-                continue
-            beside = RowCopy(
-                f"{model}-evaluation-reviews",
-                project=settings.project,
-                query=sql.render("evaluation_rows", reviews=reviews_id),
-                source_location=settings.location,
-                destination=evaluation_reviews_table(settings, model),
-                destination_location=settings.location_of(model),
-                triggers=[reviews.version],
-                depends_on=[reviews.resource, datasets[model]],
-                opts=child,
-            )
-            self.models[model] = measured = ModelEvaluation(model, settings, component, _copied(beside), child)
-            rows[model] = _copied(
-                RowCopy(
-                    f"{model}-quality-row",
-                    project=settings.project,
-                    query=sql.render("quality_row", table=measured.table_id),
-                    source_location=settings.location_of(model),
-                    destination=quality_row_table(settings, model),
-                    destination_location=settings.location,
-                    triggers=[measured.quality.job_id],
-                    depends_on=[measured.quality.statement, dataset],
-                    opts=child,
-                )
-            )
         self.table_id = embedding_quality_table(settings)
         self.table = SqlStatement(
             "embedding-quality",
@@ -190,3 +166,39 @@ class EmbeddingQuality(pulumi.ComponentResource):
             lambda rows: {row["model"]: {k: v for k, v in row.items() if k != "model"} for row in rows or []}
         )
         self.register_outputs({"table_id": self.table_id})
+
+    def _measure_apart(
+        self,
+        model: str,
+        settings: Settings,
+        served: ServedModel,
+        reviews: Made,
+        beside: gcp.bigquery.Dataset,
+        dataset: gcp.bigquery.Dataset,
+    ) -> Made:
+        """A model in another location: the reviews copied beside it, measured there, its row of figures copied back."""
+        child = pulumi.ResourceOptions(parent=self)
+        copy = RowCopy(
+            f"{model}-evaluation-reviews",
+            project=settings.project,
+            query=sql.render("evaluation_rows", reviews=reviews.table_id),
+            source_location=settings.location,
+            destination=evaluation_reviews_table(settings, model),
+            destination_location=settings.location_of(model),
+            triggers=[reviews.version],
+            depends_on=[reviews.resource, beside],
+            opts=child,
+        )
+        self.models[model] = measured = ModelEvaluation(model, settings, served, _copied(copy), child)
+        back = RowCopy(
+            f"{model}-quality-row",
+            project=settings.project,
+            query=sql.render("quality_row", table=measured.table_id),
+            source_location=settings.location_of(model),
+            destination=quality_row_table(settings, model),
+            destination_location=settings.location,
+            triggers=[measured.quality.job_id],
+            depends_on=[measured.quality.statement, dataset],
+            opts=child,
+        )
+        return _copied(back)
