@@ -20,6 +20,9 @@ from model_build import catalog, runtimes
 NAMESPACE = "bqml-text-embeddings"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_SAMPLE_ROWS = 1_000_000
+# Rows that pass through the deployer's process to reach BERT's dataset (infra/bigquery/row_copy.py);
+# the IMDB table holds 100,000 reviews.
+MAX_COPIED_SAMPLE_ROWS = 100_000
 IMDB_REVIEWS = "bigquery-public-data.imdb.reviews"
 # IMDB has 12,500 reviews per label and split; ML.EVALUATE needs a few per class to mean anything.
 MAX_EVALUATION_ROWS = 25_000
@@ -34,18 +37,25 @@ DEFAULT_SAMPLES = {"rows": 500, "table": "bigquery-public-data.imdb.reviews", "c
 # runtime: what serves BERT (model_build/runtimes.py). servingImage None: the runtime's own image:
 # TensorFlow Serving's from Docker Hub through an Artifact Registry remote repository the stack makes
 # in gcp:region, or the prebuilt image from the registry nearest gcp:region.
+# remoteModelLocation: where BERT's remote model, and everything that queries it, lives (BERT_PLACEMENTS).
 DEFAULT_BERT = {
     "machineType": "n1-standard-2",
     "minReplicas": 1,
     "maxReplicas": 1,
     "runtime": runtimes.DEFAULT,
     "servingImage": None,
+    "remoteModelLocation": "endpoint-region",
 }
 # A cost guard: each replica is a machine billed for every hour it is deployed, whether or not BigQuery
 # calls it. Ten is ten times the tutorial's one and five times the policy pack's default cap (2,
 # policy/bqml_policies.py, raisable with the pack's config up to this); a larger number is more likely
 # a typo (1,000,000 was accepted) than a plan for this stack. Raising it is a deliberate code change.
 MAX_BERT_REPLICAS = 10
+# endpoint-region: a dataset in gcp:region (BigQuery's locations page: "Vertex AI deployed models
+# aren't supported in either multi-region"; a regional dataset needs its endpoint in its region).
+# dataset: the stack's own `dataset`, as the tutorial does (a US dataset over a us-central1 endpoint).
+ENDPOINT_REGION = "endpoint-region"
+BERT_PLACEMENTS = (ENDPOINT_REGION, "dataset")
 DEFAULT_TEXT_EMBEDDING = {"endpoint": "text-embedding-005"}
 DEFAULT_EVALUATION = {"rows": 1000}
 # A corpus: the user's own table, kept embedded by some of the stack's models (see CorpusSettings).
@@ -93,6 +103,7 @@ DEFAULTS: dict[str, Any] = {
 # trailing newline). Project: 6-30 of [a-z0-9-], starting with a letter (plus the legacy
 # domain-scoped "example.com:name" form).
 PROJECT_RE = re.compile(r"(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
+MAX_DATASET_ID = 1024
 DATASET_RE = re.compile(r"[A-Za-z0-9_]{1,1024}")
 TABLE_RE = re.compile(r"[A-Za-z0-9_-]{1,1024}")
 COLUMN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
@@ -135,6 +146,7 @@ class BertSettings:
     runtime: str  # a name in model_build.runtimes.RUNTIMES
     # The image to upload with; None: TensorFlow Serving's image through the stack's remote repository.
     serving_image: str | None
+    remote_model_location: str = ENDPOINT_REGION  # one of BERT_PLACEMENTS
 
     @property
     def mirrors_image(self) -> bool:
@@ -216,6 +228,32 @@ class Settings:
     def with_connection(self) -> bool:
         """A remote model (BERT's endpoint, a managed model) needs the Cloud resource connection."""
         return "bert" in self.models or "textembedding" in self.models
+
+    @property
+    def bert_apart(self) -> bool:
+        """BERT's remote model, and what queries it, live in a dataset of their own in gcp:region."""
+        return bert_apart(self.models, self.bert.remote_model_location, self.location, self.region)
+
+    @property
+    def with_stack_connection(self) -> bool:
+        """A remote model lives in `dataset`: the connection in `location` serves it."""
+        return "textembedding" in self.models or (self.with_bert and not self.bert_apart)
+
+    def dataset_of(self, model: str) -> str:
+        """The dataset a model, its sample, search and evaluation live in."""
+        return regional_dataset(self.dataset, self.region) if model == "bert" and self.bert_apart else self.dataset
+
+    def location_of(self, model: str) -> str:
+        return self.region if model == "bert" and self.bert_apart else self.location
+
+
+def bert_apart(models: Sequence[str], placement: str, location: str, region: str) -> bool:
+    return "bert" in models and placement == ENDPOINT_REGION and location != region
+
+
+def regional_dataset(dataset: str, region: str) -> str:
+    """BERT's dataset beside the stack's: tf_models_tutorial_us_central1."""
+    return f"{dataset}_{region.replace('-', '_')}"
 
 
 def _key(name: str) -> str:
@@ -318,13 +356,8 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     corpora = _corpora(get("corpora"), models if isinstance(models, list) else [], location, fail)
 
     region_ok = isinstance(region, str) and REGION_RE.fullmatch(region)
-    if "bert" in models and location and region_ok and not locations.endpoint_region_allowed(location, region):
-        fail(
-                "gcp:region",
-                f"a BigQuery remote model in a {location} dataset cannot use a Vertex AI endpoint in {region}: "
-                f"choose one of {locations.allowed_endpoint_regions(location)} or change location "
-                "(the endpoint's region must lie inside a US or EU dataset's multi-region, or be a regional dataset's region)",
-            )
+    if "bert" in models and location and region_ok:
+        _bert_placement(bert.remote_model_location, location, region, dataset, samples, corpora, fail)
 
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
@@ -464,9 +497,60 @@ def _bert(value: Any, region: str, fail: Any) -> BertSettings:
         )
     elif image is not None and runtime_known and (mismatch := _image_mismatch(image, runtime)):
         fail("bert.servingImage", mismatch)
+    placement = merged["remoteModelLocation"]
+    if placement not in BERT_PLACEMENTS:
+        fail(
+            "bert.remoteModelLocation",
+            f"{placement!r}: choose {ENDPOINT_REGION} (a dataset in gcp:region, as BigQuery's locations page requires) "
+            "or dataset (the stack's dataset, as the tutorial does)",
+        )
+        placement = ENDPOINT_REGION
     return BertSettings(
-        machine_type=machine, min_replicas=low or 1, max_replicas=high or 1, runtime=runtime.name, serving_image=image
+        machine_type=machine,
+        min_replicas=low or 1,
+        max_replicas=high or 1,
+        runtime=runtime.name,
+        serving_image=image,
+        remote_model_location=placement,
     )
+
+
+def _bert_placement(
+    placement: str, location: str, region: str, dataset: Any, samples: SampleSettings, corpora: Sequence[CorpusSettings], fail: Any
+) -> None:
+    """Where BERT's remote model lives must be a place BigQuery reaches a Vertex AI deployed model from."""
+    if region not in locations.REMOTE_MODEL_REGIONS:
+        fail(
+            "gcp:region",
+            f"BigQuery reaches models deployed to Vertex AI only in {sorted(locations.REMOTE_MODEL_REGIONS)} "
+            f"(its locations page, \"Locations for remote models\"), not {region}: choose one of those",
+        )
+    elif placement != ENDPOINT_REGION and not locations.endpoint_region_allowed(location, region):
+        fail(
+            "gcp:region",
+            f"a BigQuery remote model in a {location} dataset cannot use a Vertex AI endpoint in {region}: "
+            f"choose one of {locations.allowed_endpoint_regions(location)}, change location, or set "
+            f"bert.remoteModelLocation to {ENDPOINT_REGION} "
+            "(the endpoint's region must lie inside a US or EU dataset's multi-region, or be a regional dataset's region)",
+        )
+    if not bert_apart(["bert"], placement, location, region):
+        return
+    if samples.rows > MAX_COPIED_SAMPLE_ROWS:
+        fail(
+            "samplePredictions.rows",
+            f"{samples.rows:,} rows would be copied through this machine to BERT's dataset in {region} "
+            f"(bert.remoteModelLocation: {ENDPOINT_REGION}): give at most {MAX_COPIED_SAMPLE_ROWS:,}, or set location to {region}",
+        )
+    if isinstance(dataset, str) and len(regional_dataset(dataset, region)) > MAX_DATASET_ID:
+        fail("dataset", f"BERT's dataset {regional_dataset(dataset, region)[:40]}… would pass BigQuery's {MAX_DATASET_ID} characters: shorten dataset")
+    for corpus in corpora:
+        if "bert" in corpus.models:
+            fail(
+                f"corpora.{corpus.name}.models",
+                f"bert's remote model lives in {region} (bert.remoteModelLocation: {ENDPOINT_REGION}) and this corpus in {location}, "
+                f"and BigQuery queries within one location: set location to {region} so the whole stack lives there, "
+                "drop bert from this corpus, or set bert.remoteModelLocation to dataset (the tutorial's placement)",
+            )
 
 
 def _text_embedding(value: Any, fail: Any) -> TextEmbeddingSettings:

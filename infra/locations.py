@@ -1,10 +1,13 @@
 """Where things may live: BigQuery locations and the remote-model location rules.
 
-Remote models over a Vertex AI endpoint (docs
-`bigqueryml-syntax-create-remote-model-https`): the connection is in the
-dataset's location; with a US or EU multi-region dataset the endpoint's region
-must lie inside that multi-region; with a single-region dataset it must be
-that region.
+Remote models over a model deployed to Vertex AI: the connection is in the
+dataset's location (`bigqueryml-syntax-create-remote-model-https`). BigQuery's
+locations page ("Locations for remote models") lists the regions that offer
+them and says "Vertex AI deployed models aren't supported in either
+multi-region"; a single-region dataset needs its endpoint in that region. The
+tutorial and the CREATE MODEL reference's example use a US dataset over a
+us-central1 endpoint: that placement (bert.remoteModelLocation: dataset) keeps
+the older rule, an endpoint inside the dataset's multi-region.
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ _INSIDE = {
         "europe-west8 europe-west9 europe-west10 europe-west12".split()
     ),
 }
+
+# The "Vertex AI deployed models" column of the locations page's table of remote-model regions.
+REMOTE_MODEL_REGIONS = frozenset(
+    """
+    us-south1 us-central1 us-west4 us-west2 northamerica-northeast1 us-east4 us-west1 us-west3
+    southamerica-east1 us-east1 northamerica-northeast2
+    europe-west1 europe-west3 europe-west2 europe-west8 europe-west4 europe-west9 europe-central2 europe-west6
+    asia-east2 asia-southeast2 asia-south1 asia-northeast3 asia-southeast1 australia-southeast1 asia-east1
+    asia-northeast1 me-west1
+    """.split()
+)
 
 # Datasets whose location is known without asking BigQuery.
 KNOWN_TABLE_LOCATIONS = {"bigquery-public-data.imdb": "US"}

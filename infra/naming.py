@@ -9,32 +9,52 @@ from infra.config import Settings
 LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
 
 
+def model_dataset(settings: Settings, model: str) -> str:
+    """project.dataset where a model, and every table and function that queries it, lives."""
+    return f"{settings.project}.{settings.dataset_of(model)}"
+
+
 def model_id(settings: Settings, model: str) -> str:
-    return _in_dataset(settings, f"{model}_model")
+    return f"{model_dataset(settings, model)}.{model}_model"
 
 
 def sample_table_id(settings: Settings, model: str) -> str:
-    return _in_dataset(settings, f"{model}_sample_embeddings")
+    return f"{model_dataset(settings, model)}.{model}_sample_embeddings"
+
+
+def sample_source_table(settings: Settings, model: str) -> str:
+    """The sample rows copied beside a model that lives away from samplePredictions.table."""
+    return f"{model_dataset(settings, model)}.sample_source"
 
 
 def _in_dataset(settings: Settings, name: str) -> str:
     return f"{dataset_path(settings)}.{name}"
 
 
-def evaluation_reviews_table(settings: Settings) -> str:
-    return _in_dataset(settings, "evaluation_reviews")
+def evaluation_reviews_table(settings: Settings, model: str | None = None) -> str:
+    """The labelled reviews: in the stack's dataset, or the copy beside `model`."""
+    return f"{model_dataset(settings, model) if model else dataset_path(settings)}.evaluation_reviews"
 
 
 def evaluation_embeddings_table(settings: Settings, model: str) -> str:
-    return _in_dataset(settings, f"{model}_evaluation_embeddings")
+    return f"{model_dataset(settings, model)}.{model}_evaluation_embeddings"
 
 
 def sentiment_model_id(settings: Settings, model: str) -> str:
-    return _in_dataset(settings, f"{model}_sentiment_model")
+    return f"{model_dataset(settings, model)}.{model}_sentiment_model"
 
 
 def model_quality_table(settings: Settings, model: str) -> str:
-    return _in_dataset(settings, f"{model}_quality")
+    """Where a model's figures are measured, beside it."""
+    return f"{model_dataset(settings, model)}.{model}_quality"
+
+
+def quality_row_table(settings: Settings, model: str) -> str:
+    """Where embedding_quality reads a model's figures: its own table, or the copy of a model's that lives apart
+    (named apart: a stack that moves BERT drops the old bert_quality last, after the copy is made)."""
+    if settings.location_of(model) == settings.location:
+        return model_quality_table(settings, model)
+    return _in_dataset(settings, f"{model}_quality_copy")
 
 
 def embedding_quality_table(settings: Settings) -> str:
@@ -42,7 +62,7 @@ def embedding_quality_table(settings: Settings) -> str:
 
 
 def search_function_id(settings: Settings, model: str) -> str:
-    return _in_dataset(settings, f"search_{model}")
+    return f"{model_dataset(settings, model)}.search_{model}"
 
 
 def artifact_prefix(model: str, digest: str) -> str:
@@ -50,8 +70,9 @@ def artifact_prefix(model: str, digest: str) -> str:
     return f"{model}_model/{digest[:16]}/"
 
 
-def connection_id(settings: Settings) -> str:
-    return f"{settings.dataset}_vertex"
+def connection_id(dataset: str) -> str:
+    """A connection per dataset that holds remote models: tf_models_tutorial_vertex."""
+    return f"{dataset}_vertex"
 
 
 def endpoint_numeric_id(settings: Settings, stack: str) -> str:

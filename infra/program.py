@@ -16,12 +16,10 @@ from infra.steps.evaluation import EmbeddingQuality
 from infra.steps.foundation import Foundation
 from infra.steps.imported_model import ImportedModel
 from infra.steps.managed_embedding import ManagedEmbedding
-from infra.steps.samples import SamplePredictions, ServedModel, sample_rows
+from infra.steps.samples import PASTE_ROWS, SamplePredictions, ServedModel, lives_apart, sample_rows
 from infra.steps.search import SemanticSearch
 from infra.steps.vertex_connection import VertexConnection
 from model_build import BuildError, BuiltModel, ensure_all_built, runtimes
-
-PASTE_ROWS = 10  # rows the ready-to-paste queries embed
 
 
 def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
@@ -58,37 +56,56 @@ def run() -> dict[str, Any]:
 
 def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
     base = Foundation("tutorial", settings)
-    connection = VertexConnection("vertex", settings, base.services) if settings.with_connection else None
+    p = settings.project
+    connection = (
+        VertexConnection("vertex", p, settings.location, settings.dataset, base.services) if settings.with_stack_connection else None
+    )
+    # BERT in a dataset of its own in gcp:region has its own connection there (docs/bert-placement.md).
+    bert_connection = (
+        VertexConnection(
+            "bert-vertex", p, settings.region, settings.dataset_of("bert"), base.services,
+            prefix="bert-", friendly_name="Vertex AI for BERT's remote model",
+        )
+        if settings.bert_apart
+        else connection
+    )
     served: dict[str, ServedModel] = {}
     bert = None
     for model in settings.models:
         if model == "bert":
-            assert connection is not None
-            served[model] = bert = BertServing("bert", settings, built[model], base.dataset, connection, base.services)
+            assert bert_connection is not None
+            served[model] = bert = BertServing("bert", settings, built[model], base.dataset_for(model), bert_connection, base.services)
         elif model == "textembedding":
             assert connection is not None
             served[model] = ManagedEmbedding(model, settings, base.dataset, connection, base.services)
         else:
             served[model] = ImportedModel(model, settings, built[model], base.bucket, base.dataset)
 
-    p = settings.project
     outputs: dict[str, Any] = {
         "dataset": f"{p}.{settings.dataset}",
         "bucket": base.bucket.name,
         "models": {model: component.model_id for model, component in served.items()},
     }
     if settings.samples.enabled:
-        samples = {model: SamplePredictions(f"{model}-samples", settings, model, component) for model, component in served.items()}
+        samples = {
+            model: SamplePredictions(f"{model}-samples", settings, model, component, base.dataset_for(model))
+            for model, component in served.items()
+        }
         outputs["sampleTables"] = {model: s.table_id for model, s in samples.items()}
         searches = {model: SemanticSearch(model, settings, served[model], s) for model, s in samples.items()}
         outputs["searchQueries"] = {model: search.query for model, search in searches.items()}
         outputs["searchFunctions"] = {model: search.function_id for model, search in searches.items()}
+    # A model that lives apart reads its ten rows from the sample rows' copy, made only with samples on.
     outputs["predictQueries"] = {
-        model: sql.render("embedding_query", embeddings=component.embedder.embed(sample_rows(settings, PASTE_ROWS), Purpose.DOCUMENT))
+        model: sql.render(
+            "embedding_query", embeddings=component.embedder.embed(sample_rows(settings, model, PASTE_ROWS), Purpose.DOCUMENT)
+        )
         for model, component in served.items()
+        if settings.samples.enabled or not lives_apart(settings, model)
     }
     if settings.evaluation.enabled:
-        quality = EmbeddingQuality("embedding-quality", settings, served, base.dataset)
+        datasets = {model: base.dataset_for(model) for model in served}
+        quality = EmbeddingQuality("embedding-quality", settings, served, base.dataset, datasets)
         outputs["embeddingQualityTable"] = quality.table_id
         outputs["embeddingQuality"] = quality.figures
     if settings.corpora:
@@ -96,9 +113,14 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
     if connection is not None:
         outputs["connection"] = connection.reference
     links = {
-        "dataset": f"https://console.cloud.google.com/bigquery?project={p}&ws=!1m4!1m3!3m2!1s{p}!2s{settings.dataset}",
+        "dataset": _dataset_link(p, settings.dataset),
         "bucket": pulumi.Output.concat("https://console.cloud.google.com/storage/browser/", base.bucket.name, f"?project={p}"),
     }
+    if settings.bert_apart:
+        assert bert_connection is not None
+        outputs["bertDataset"] = f"{p}.{settings.dataset_of('bert')}"
+        outputs["bertConnection"] = bert_connection.reference
+        links["bertDataset"] = _dataset_link(p, settings.dataset_of("bert"))
     if bert is not None:
         outputs["bertBucket"] = bert.bucket.name
         outputs["bertEndpoint"] = bert.endpoint_url
@@ -109,6 +131,10 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
         )
     outputs["consoleLinks"] = links
     return outputs
+
+
+def _dataset_link(project: str, dataset: str) -> str:
+    return f"https://console.cloud.google.com/bigquery?project={project}&ws=!1m4!1m3!3m2!1s{project}!2s{dataset}"
 
 
 def declare_corpora(

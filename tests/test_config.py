@@ -127,9 +127,19 @@ BAD = [
     ({"textEmbedding": {"model": "x"}}, "bqml-text-embeddings:textEmbedding.model: unknown key; allowed are ['endpoint']"),
     ({"modelSources": {"glove": "/x"}}, "bqml-text-embeddings:modelSources: unknown source 'glove'"),
     ({"modelSources": {"nnlm": ""}}, "bqml-text-embeddings:modelSources: nnlm: give a TF Hub URL, a gs:// path or a local SavedModel directory"),
-    ({"models": ["bert"], "region": "europe-west4"}, "gcp:region: a BigQuery remote model in a US dataset cannot use a Vertex AI endpoint in europe-west4"),
-    ({"models": ["bert"], "location": "EU", "region": "europe-west2", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}}, "cannot use a Vertex AI endpoint in europe-west2"),
-    ({"models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}}, "choose one of ['asia-northeast3']"),
+    ({"models": ["bert"], "region": "europe-west4", "bert": {"remoteModelLocation": "dataset"}}, "gcp:region: a BigQuery remote model in a US dataset cannot use a Vertex AI endpoint in europe-west4: choose one of ['us-central1', "),
+    ({"models": ["bert"], "location": "EU", "region": "europe-west2", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}, "bert": {"remoteModelLocation": "dataset"}}, "cannot use a Vertex AI endpoint in europe-west2"),
+    ({"models": ["bert"], "location": "asia-northeast3", "region": "asia-northeast1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}, "bert": {"remoteModelLocation": "dataset"}}, "choose one of ['asia-northeast3'], change location, or set bert.remoteModelLocation to endpoint-region"),
+    ({"models": ["bert"], "region": "us-east5"}, "gcp:region: BigQuery reaches models deployed to Vertex AI only in ['asia-east1', "),
+    ({"models": ["bert"], "region": "europe-north1", "bert": {"remoteModelLocation": "dataset"}}, "(its locations page, \"Locations for remote models\"), not europe-north1: choose one of those"),
+    ({"bert": {"remoteModelLocation": "US"}}, "bqml-text-embeddings:bert.remoteModelLocation: 'US': choose endpoint-region (a dataset in gcp:region, as BigQuery's locations page requires) or dataset"),
+    ({"bert": {"remoteModelLocation": None}}, "bqml-text-embeddings:bert.remoteModelLocation: None: choose endpoint-region"),
+    ({"models": ["bert"], "dataset": "d" * 1020}, "bqml-text-embeddings:dataset: BERT's dataset dddd"),
+    ({"models": ["bert"], "samplePredictions": {"rows": 100_001}}, "bqml-text-embeddings:samplePredictions.rows: 100,001 rows would be copied through this machine to BERT's dataset in us-central1 (bert.remoteModelLocation: endpoint-region): give at most 100,000, or set location to us-central1"),
+    ({"models": ["nnlm", "bert"], "corpora": {"tickets": {"table": "acme-data.support.tickets", "key": ["id"], "text": "body", "models": ["nnlm", "bert"], "schedule": "none"}}},
+     "bqml-text-embeddings:corpora.tickets.models: bert's remote model lives in us-central1 (bert.remoteModelLocation: endpoint-region) and this corpus in US, "
+     "and BigQuery queries within one location: set location to us-central1 so the whole stack lives there, drop bert from this corpus, "
+     "or set bert.remoteModelLocation to dataset (the tutorial's placement)"),
 ]
 
 
@@ -196,9 +206,45 @@ def test_the_prebuilt_runtime_uses_the_image_nearest_the_region_until_google_end
     )
 
 
-def test_bert_in_a_multi_region_dataset_keeps_the_tutorials_set_up() -> None:
-    """Decided in issue 15: a US (or EU) dataset with BERT's endpoint in a region inside it, as the tutorial does."""
+def test_bert_lives_in_a_dataset_of_its_own_in_the_endpoints_region_unless_told_otherwise() -> None:
+    """Issue 19: BigQuery's locations page supports no Vertex AI deployed model in a multi-region."""
     us = parse({"project": "my-proj-123", "models": ["bert"]})
-    assert (us.location, us.region) == ("US", "us-central1")
+    assert us.bert.remote_model_location == "endpoint-region" and us.bert_apart
+    assert (us.dataset_of("bert"), us.location_of("bert")) == ("tf_models_tutorial_us_central1", "us-central1")
+    assert (us.dataset_of("nnlm"), us.location_of("nnlm")) == ("tf_models_tutorial", "US")
+    assert us.with_connection and not us.with_stack_connection  # BERT's connection is its own
+    assert parse({"project": "my-proj-123", "models": ["bert", "textembedding"]}).with_stack_connection
+    assert parse({"project": "my-proj-123", "models": ["bert"], "samplePredictions": {"rows": 100_000}}).samples.rows == 100_000
+    assert parse({"project": "my-proj-123", "models": ["bert"], "samplePredictions": {"rows": 200_000}, "bert": {"remoteModelLocation": "dataset"}}).samples.rows == 200_000
+    # Outside the multi-region too: the rows BERT reads are copied wherever gcp:region is.
+    eu = parse({"project": "my-proj-123", "models": ["bert"], "region": "europe-west4", "dataset": "emb"})
+    assert (eu.dataset_of("bert"), eu.location_of("bert")) == ("emb_europe_west4", "europe-west4")
+
+    # The tutorial's placement: one dataset, the endpoint inside its multi-region.
+    tutorial = parse({"project": "my-proj-123", "models": ["bert"], "bert": {"remoteModelLocation": "dataset"}})
+    assert not tutorial.bert_apart and tutorial.with_stack_connection
+    assert (tutorial.dataset_of("bert"), tutorial.location_of("bert")) == ("tf_models_tutorial", "US")
+    # `location` already gcp:region: everything in the one dataset, whichever placement.
     regional = parse({"project": "my-proj-123", "models": ["bert"], "location": "us-central1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}})
-    assert (regional.location, regional.region) == ("us-central1", "us-central1")
+    assert not regional.bert_apart and (regional.dataset_of("bert"), regional.location_of("bert")) == ("tf_models_tutorial", "us-central1")
+    assert not parse({"project": "my-proj-123"}).bert_apart  # no BERT, nothing apart
+
+
+def test_a_corpus_may_use_bert_where_bert_lives_beside_its_table() -> None:
+    tickets = {"table": "acme-data.support.tickets", "key": ["id"], "text": "body", "models": ["bert"], "schedule": "none"}
+    for extra in ({"bert": {"remoteModelLocation": "dataset"}},
+                  {"location": "us-central1", "samplePredictions": {"rows": 0}, "evaluation": {"rows": 0}}):
+        (corpus,) = parse({"project": "my-proj-123", "models": ["bert"], "corpora": {"tickets": tickets}, **extra}).corpora
+        assert corpus.models == ("bert",)
+
+
+def test_the_readme_config_table_shows_berts_defaults_and_both_placements() -> None:
+    import json
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration"):readme.index("## Outputs")]
+    (row,) = [line for line in table.splitlines() if line.startswith("| `bert` |")]
+    assert json.loads(row.split("|")[2].strip().strip("`")) == {k: v for k, v in config.DEFAULT_BERT.items() if v is not None}
+    for placement in config.BERT_PLACEMENTS:
+        assert f"`{placement}`" in row, placement
+    assert "(docs/bert-placement.md)" in readme and (ROOT / "docs" / "bert-placement.md").is_file()

@@ -23,6 +23,11 @@ def _per_model(models: tuple[str, ...], *steps: str) -> set[str]:
 
 
 EVALUATION = ("evaluation-embeddings", "sentiment-classifier", "quality")
+# BERT in a dataset of its own in gcp:region: the dataset, its connection and grant, the rows it reads copied in, its figures copied out.
+BERT_APART = (
+    "bert-dataset", "bert-vertex-connection", "bert-connection-identity-propagation", "bert-connection-may-call-vertex",
+    "bert-sample-source", "bert-evaluation-reviews", "bert-quality-row",
+)
 
 
 def _names(run: ProgramRun, type_: str) -> set[str]:
@@ -144,17 +149,23 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     assert _names(run, "gcp:projects/service:Service") == {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry",
     }
-    connection = run.named("vertex-connection").inputs
-    assert connection["location"] == "US" and connection["cloudResource"] == {} and connection["connectionId"] == "tf_models_tutorial_vertex"
-    grant = run.named("connection-may-call-vertex").inputs
+    # BERT lives in a dataset of its own in the endpoint's region, with a connection there.
+    bert_dataset = run.named("bert-dataset").inputs
+    assert (bert_dataset["datasetId"], bert_dataset["location"], bert_dataset["project"]) == ("tf_models_tutorial_us_central1", "us-central1", PROJECT)
+    assert bert_dataset["deleteContentsOnDestroy"] is True and bert_dataset["labels"] == {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
+    connection = run.named("bert-vertex-connection").inputs
+    assert connection["location"] == "us-central1" and connection["cloudResource"] == {}
+    assert connection["connectionId"] == "tf_models_tutorial_us_central1_vertex"
+    assert run.of_type("gcp:bigquery/connection:Connection") == [run.named("bert-vertex-connection")]  # nothing else needs one in US
+    grant = run.named("bert-connection-may-call-vertex").inputs
     assert grant == {"project": PROJECT, "role": "roles/aiplatform.user", "member": f"serviceAccount:{FAKE_SERVICE_ACCOUNT}"}
-    assert run.depends_on("connection-may-call-vertex", "vertex-connection")
+    assert run.depends_on("bert-connection-may-call-vertex", "bert-vertex-connection")
     # The grant waits for the new service account to be known to IAM, once per identity.
-    wait = run.named("connection-identity-propagation")
+    wait = run.named("bert-connection-identity-propagation")
     assert wait.type == "time:index/sleep:Sleep"
     assert wait.inputs == {"createDuration": "120s", "triggers": {"service_account": FAKE_SERVICE_ACCOUNT}}
-    assert run.depends_on("connection-identity-propagation", "vertex-connection")
-    assert run.urn("connection-identity-propagation") in run.named("connection-may-call-vertex").dependencies
+    assert run.depends_on("bert-connection-identity-propagation", "bert-vertex-connection")
+    assert run.urn("bert-connection-identity-propagation") in run.named("bert-connection-may-call-vertex").dependencies
 
     # Vertex AI reads artifacts only from a bucket in the endpoint's region.
     bert_bucket = run.named("bert-artifacts").inputs
@@ -214,20 +225,20 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     assert run.depends_on("bert-deployment", "bert-endpoint") and run.depends_on("bert-deployment", "bert-registry-model")
 
     remote = run.statements()["bert-create-remote-model"]
-    assert remote.inputs["wait_for_iam"] is True
+    assert remote.inputs["wait_for_iam"] is True and remote.inputs["location"] == "us-central1"
     tree = _parse(remote.inputs["sql"])
-    assert _table_name(tree.this) == f"{PROJECT}.tf_models_tutorial.bert_model"
+    assert _table_name(tree.this) == f"{PROJECT}.tf_models_tutorial_us_central1.bert_model"
     sql = remote.inputs["sql"]
     assert "INPUT(content STRING)" in sql and "OUTPUT(embedding ARRAY<FLOAT64>)" in sql
-    assert f"REMOTE WITH CONNECTION `{PROJECT}.us.tf_models_tutorial_vertex`" in sql
+    assert f"REMOTE WITH CONNECTION `{PROJECT}.us-central1.tf_models_tutorial_us_central1_vertex`" in sql
     url = f"https://us-central1-aiplatform.googleapis.com/v1/projects/{PROJECT}/locations/us-central1/endpoints/{endpoint['name']}"
     assert f"ENDPOINT = '{url}'" in sql
     assert remote.inputs["expect"] == {"endpoint": url}
-    for dependency in ("connection-may-call-vertex", "bert-deployment", "vertex-connection", "dataset"):
+    for dependency in ("bert-connection-may-call-vertex", "bert-deployment", "bert-vertex-connection", "bert-dataset"):
         assert run.depends_on("bert-create-remote-model", dependency), dependency
     assert run.depends_on("bert-sample-embeddings", "bert-create-remote-model")
-    # A new BERT behind the same endpoint re-runs the sample table: the deployment is a trigger.
-    assert run.statements()["bert-sample-embeddings"].inputs["triggers"] == [remote.inputs["sql"], "777"]
+    # A new BERT behind the same endpoint re-runs the sample table: the deployment is a trigger (then the rows' copy).
+    assert run.statements()["bert-sample-embeddings"].inputs["triggers"][:2] == [remote.inputs["sql"], "777"]
     assert run.depends_on("bert-sample-embeddings", "bert-deployment")
     assert run.outputs["bertEndpoint"] == url
 
@@ -245,9 +256,8 @@ def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dic
     objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel", "bert") for p in _files(built[m])}
     assert _custom_names(runs["all"]) == objects | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry", "dataset", "models",
-        "nnlm-create-model", "swivel-create-model", "vertex-connection", "connection-identity-propagation",
-        "connection-may-call-vertex", "bert-artifacts", "bert-serving-images", "bert-registry-model", "bert-endpoint", "bert-deployment",
-        "bert-create-remote-model", "evaluation-reviews", "embedding-quality",
+        "nnlm-create-model", "swivel-create-model", *BERT_APART, "bert-artifacts", "bert-serving-images", "bert-registry-model",
+        "bert-endpoint", "bert-deployment", "bert-create-remote-model", "evaluation-reviews", "embedding-quality",
     } | _per_model(("nnlm", "swivel", "bert"), "sample-embeddings", "search-function", *EVALUATION)
 
 
@@ -255,15 +265,15 @@ def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
     run = runs["bert"]
     assert _custom_names(run) == {f"bert-savedmodel/{p}" for p in _files(built["bert"])} | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry", "dataset", "models",
-        "vertex-connection", "connection-identity-propagation", "connection-may-call-vertex", "bert-artifacts",
-        "bert-serving-images", "bert-registry-model", "bert-endpoint", "bert-deployment", "bert-create-remote-model", "bert-sample-embeddings",
-        "bert-search-function", "evaluation-reviews", "embedding-quality", *_per_model(("bert",), *EVALUATION),
+        *BERT_APART, "bert-artifacts", "bert-serving-images", "bert-registry-model", "bert-endpoint", "bert-deployment",
+        "bert-create-remote-model", "bert-sample-embeddings", "bert-search-function", "evaluation-reviews", "embedding-quality",
+        *_per_model(("bert",), *EVALUATION),
     }
     assert set(run.statements()) == {"bert-create-remote-model", "evaluation-reviews", "embedding-quality"} | _per_model(
         ("bert",), "sample-embeddings", "search-function", *EVALUATION
     )
     assert not any(d.name.startswith(("nnlm", "swivel")) for d in run.declared.values())
-    assert run.outputs["models"] == {"bert": f"{PROJECT}.tf_models_tutorial.bert_model"}
+    assert run.outputs["models"] == {"bert": f"{PROJECT}.tf_models_tutorial_us_central1.bert_model"}
 
 
 def test_samples_off_declares_no_sample_tables(runs: dict) -> None:
@@ -427,7 +437,7 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
     # The provider is stored as a secret: {<secret signature>: ..., "value": base64 pickle}.
     blobs = {
         name: run.named(name).inputs["__provider"]["value"]
-        for name in ("nnlm-create-model", "bert-registry-model", "bert-deployment")
+        for name in ("nnlm-create-model", "bert-registry-model", "bert-deployment", "bert-sample-source")
     }
     result = subprocess.run([sys.executable, "-c", _PROVIDER_HOST], input=json.dumps(blobs), cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -435,6 +445,7 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
         "nnlm-create-model": "infra.bigquery.statement.BigQueryStatementProvider",
         "bert-registry-model": "infra.vertex.resources.VertexModelProvider",
         "bert-deployment": "infra.vertex.resources.VertexDeploymentProvider",
+        "bert-sample-source": "infra.bigquery.row_copy.RowCopyProvider",
         "tf": False,
     }
 

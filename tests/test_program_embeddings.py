@@ -12,9 +12,15 @@ from sqlglot import exp
 
 from tests.bigquery_sql import Evaluate, parse, table_name
 from tests.conftest import PROJECT
-from tests.pulumi_harness import FAKE_SERVICE_ACCOUNT, REPORT_ROWS, ProgramRun
+from tests.pulumi_harness import FAKE_SERVICE_ACCOUNT, REPORT_ROWS, ProgramRun, run_program
 
 DATASET = f"{PROJECT}.tf_models_tutorial"
+BERT_DATASET = f"{PROJECT}.tf_models_tutorial_us_central1"  # BERT's own, in gcp:region (bert.remoteModelLocation)
+
+
+def _home(model: str) -> str:
+    """The dataset a model, its sample, search and evaluation live in."""
+    return BERT_DATASET if model == "bert" else DATASET
 FOUR = ("nnlm", "swivel", "bert", "textembedding")
 
 
@@ -56,14 +62,26 @@ def test_the_managed_model_alone_builds_nothing_and_uploads_nothing(runs: dict) 
     assert run.outputs["connection"] == f"{PROJECT}.us.tf_models_tutorial_vertex"
 
 
-def test_bert_and_textembedding_share_one_connection_and_one_grant(runs: dict) -> None:
+def test_bert_and_textembedding_each_use_their_datasets_connection(runs: dict, base_config: dict) -> None:
     run = runs["four"]
-    assert [d.name for d in run.of_type("gcp:bigquery/connection:Connection")] == ["vertex-connection"]
-    (grant,) = run.of_type("gcp:projects/iAMMember:IAMMember")
+    assert {d.name: d.inputs["location"] for d in run.of_type("gcp:bigquery/connection:Connection")} == {
+        "vertex-connection": "US", "bert-vertex-connection": "us-central1",
+    }
+    assert len(run.of_type("gcp:projects/iAMMember:IAMMember")) == 2
+    assert f"REMOTE WITH CONNECTION `{PROJECT}.us.tf_models_tutorial_vertex`" in run.statements()["textembedding-create-remote-model"].inputs["sql"]
+    assert f"REMOTE WITH CONNECTION `{PROJECT}.us-central1.tf_models_tutorial_us_central1_vertex`" in run.statements()["bert-create-remote-model"].inputs["sql"]
+    assert run.outputs["connection"] == f"{PROJECT}.us.tf_models_tutorial_vertex"
+    assert run.outputs["bertConnection"] == f"{PROJECT}.us-central1.tf_models_tutorial_us_central1_vertex"
+
+    # The tutorial's placement: one dataset, one connection and one grant for both.
+    tutorial = run_program({**base_config, "models": list(FOUR), "bert": {"remoteModelLocation": "dataset"}})
+    assert [d.name for d in tutorial.of_type("gcp:bigquery/connection:Connection")] == ["vertex-connection"]
+    (grant,) = tutorial.of_type("gcp:projects/iAMMember:IAMMember")
     assert grant.inputs == {"project": PROJECT, "role": "roles/aiplatform.user", "member": f"serviceAccount:{FAKE_SERVICE_ACCOUNT}"}
     for remote in ("bert-create-remote-model", "textembedding-create-remote-model"):
-        assert run.depends_on(remote, "connection-may-call-vertex")
-        assert f"REMOTE WITH CONNECTION `{PROJECT}.us.tf_models_tutorial_vertex`" in run.statements()[remote].inputs["sql"]
+        assert tutorial.depends_on(remote, "connection-may-call-vertex")
+        assert f"REMOTE WITH CONNECTION `{PROJECT}.us.tf_models_tutorial_vertex`" in tutorial.statements()[remote].inputs["sql"]
+    assert "bertConnection" not in tutorial.outputs and "bertDataset" not in tutorial.outputs
 
 
 EXPECTED_STATUS = {"nnlm": None, "swivel": None, "bert": "remote_model_status", "textembedding": "status"}
@@ -74,7 +92,7 @@ def test_every_sample_table_leads_with_content_and_embedding(runs: dict, model: 
     run = runs["four"]
     tree, inputs = _statement(run, f"{model}-sample-embeddings")
     assert isinstance(tree, exp.Create) and tree.args["kind"] == "TABLE"
-    assert table_name(tree.this) == f"{DATASET}.{model}_sample_embeddings"
+    assert table_name(tree.this) == f"{_home(model)}.{model}_sample_embeddings"
     columns = [e.alias_or_name for e in tree.expression.expressions]
     status = EXPECTED_STATUS[model]
     assert columns[:2] == ["content", "embedding"]
@@ -88,7 +106,7 @@ def test_every_sample_table_leads_with_content_and_embedding(runs: dict, model: 
         assert generate.args["params_struct"].sql(dialect="bigquery") == "STRUCT('RETRIEVAL_DOCUMENT' AS task_type)"
         assert "statistics" in {c.name for c in star.args["except_"]}
     else:
-        assert table_name(tree.find(exp.Predict).this) == f"{DATASET}.{model}_model"
+        assert table_name(tree.find(exp.Predict).this) == f"{_home(model)}.{model}_model"
     assert inputs["triggers"][0] == run.statements()[f"{model}-create-{'model' if model in ('nnlm', 'swivel') else 'remote-model'}"].inputs["sql"]
 
 
@@ -114,20 +132,21 @@ def test_each_model_is_measured_in_order_after_its_model(runs: dict, model: str)
     run = runs["four"]
     created = f"{model}-create-{'model' if model in ('nnlm', 'swivel') else 'remote-model'}"
     embed_tree, embed = _statement(run, f"{model}-evaluation-embeddings")
-    assert table_name(embed_tree.this) == f"{DATASET}.{model}_evaluation_embeddings"
+    assert table_name(embed_tree.this) == f"{_home(model)}.{model}_evaluation_embeddings"
     assert [e.alias_or_name for e in embed_tree.expression.expressions][:2] == ["content", "embedding"]
     source = embed_tree.find(exp.GenerateEmbedding) if model == "textembedding" else embed_tree.find(exp.Predict)
-    assert table_name(source.expression.find(exp.Table)) == f"{DATASET}.evaluation_reviews"
+    assert table_name(source.expression.find(exp.Table)) == f"{_home(model)}.evaluation_reviews"  # BERT: a copy beside it
     if model == "textembedding":
         assert "'CLASSIFICATION' AS task_type" in source.args["params_struct"].sql(dialect="bigquery")
     assert embed["triggers"][0] == run.statements()[created].inputs["sql"]  # re-measured when the model changes
     assert run.depends_on(f"{model}-evaluation-embeddings", created)
     assert run.depends_on(f"{model}-evaluation-embeddings", "evaluation-reviews")
     if model in ("bert", "textembedding"):
-        assert run.depends_on(f"{model}-evaluation-embeddings", "connection-may-call-vertex")
+        grant = "bert-connection-may-call-vertex" if model == "bert" else "connection-may-call-vertex"
+        assert run.depends_on(f"{model}-evaluation-embeddings", grant)
 
     classifier_tree, classifier = _statement(run, f"{model}-sentiment-classifier")
-    assert table_name(classifier_tree.this) == f"{DATASET}.{model}_sentiment_model"
+    assert table_name(classifier_tree.this) == f"{_home(model)}.{model}_sentiment_model"
     assert _options(classifier_tree) == {
         "model_type": "LOGISTIC_REG",
         "input_label_cols": "['positive']",
@@ -135,17 +154,17 @@ def test_each_model_is_measured_in_order_after_its_model(runs: dict, model: str)
     }
     training = classifier_tree.expression
     assert [e.alias_or_name for e in training.expressions] == ["embedding", "positive"]
-    assert table_name(training.args["from_"].this) == f"{DATASET}.{model}_evaluation_embeddings"
+    assert table_name(training.args["from_"].this) == f"{_home(model)}.{model}_evaluation_embeddings"
     assert "split = 'train'" in training.args["where"].sql(dialect="bigquery")
     assert run.depends_on(f"{model}-sentiment-classifier", f"{model}-evaluation-embeddings")
     assert len(classifier["triggers"]) == 1  # the embeddings' job: a new table retrains
 
     quality_tree, quality = _statement(run, f"{model}-quality")
-    assert table_name(quality_tree.this) == f"{DATASET}.{model}_quality"
+    assert table_name(quality_tree.this) == f"{_home(model)}.{model}_quality"
     columns = [e.alias_or_name for e in quality_tree.expression.expressions]
     assert columns == ["model", "dims", "rows", "failed_rows", "accuracy", "precision", "recall", "f1_score", "roc_auc", "log_loss", "measured_at"]
     evaluate = quality_tree.find(Evaluate)
-    assert table_name(evaluate.this) == f"{DATASET}.{model}_sentiment_model"
+    assert table_name(evaluate.this) == f"{_home(model)}.{model}_sentiment_model"
     assert "split = 'test'" in evaluate.expression.sql(dialect="bigquery")
     assert quality_tree.expression.expressions[0].this.name == model
     assert quality_tree.expression.expressions[2].this.name == "1000"
@@ -157,7 +176,9 @@ def test_embedding_quality_stacks_every_model_and_is_read_back(runs: dict) -> No
     run = runs["four"]
     tree, inputs = _statement(run, "embedding-quality")
     assert table_name(tree.this) == f"{DATASET}.embedding_quality"
-    assert sorted(table_name(t) for t in tree.expression.find_all(exp.Table)) == sorted(f"{DATASET}.{m}_quality" for m in FOUR)
+    # BERT's figures are measured beside it in gcp:region and read here from their copy.
+    copied = {m: f"{DATASET}.{m}_quality_copy" if m == "bert" else f"{DATASET}.{m}_quality" for m in FOUR}
+    assert sorted(table_name(t) for t in tree.expression.find_all(exp.Table)) == sorted(copied.values())
     assert isinstance(tree.expression, exp.Union) and not tree.expression.args.get("distinct")
     for model in FOUR:
         assert run.depends_on("embedding-quality", f"{model}-quality")
@@ -176,16 +197,16 @@ def test_search_embeds_the_query_with_the_same_model(runs: dict, model: str) -> 
     vector = search.find(exp.VectorSearch)
     base = vector.this
     if EXPECTED_STATUS[model]:  # rows the model failed have no vector to compare
-        assert table_name(base.find(exp.Table)) == f"{DATASET}.{model}_sample_embeddings"
+        assert table_name(base.find(exp.Table)) == f"{_home(model)}.{model}_sample_embeddings"
         assert base.find(exp.Where).sql(dialect="bigquery") == f"WHERE IFNULL({EXPECTED_STATUS[model]}, '') = ''"
     else:
-        assert table_name(base) == f"{DATASET}.{model}_sample_embeddings"
+        assert table_name(base) == f"{_home(model)}.{model}_sample_embeddings"
     assert vector.args["column_to_search"].name == "embedding" and vector.args["query_column_to_search"].name == "embedding"
     assert vector.args["top_k"].expression.sql(dialect="bigquery") == "@k"
     assert vector.args["distance_type"].expression.name == "COSINE"
     embedded = vector.args["query_table"]
     source = embedded.find(exp.GenerateEmbedding) if model == "textembedding" else embedded.find(exp.Predict)
-    assert table_name(source.this) == f"{DATASET}.{model}_model"
+    assert table_name(source.this) == f"{_home(model)}.{model}_model"
     assert source.expression.sql(dialect="bigquery") == "(SELECT @query AS content)"
     if model == "textembedding":
         assert "'RETRIEVAL_QUERY' AS task_type" in source.args["params_struct"].sql(dialect="bigquery")
@@ -197,16 +218,16 @@ def test_a_table_function_wraps_the_same_search(runs: dict, model: str) -> None:
     run = runs["four"]
     tree, inputs = _statement(run, f"{model}-search-function")
     assert isinstance(tree, exp.Create) and tree.args["kind"] == "TABLE FUNCTION" and tree.args["replace"]
-    assert table_name(tree.this.this) == f"{DATASET}.search_{model}"
+    assert table_name(tree.this.this) == f"{_home(model)}.search_{model}"
     assert [(p.name, p.args["kind"].sql(dialect="bigquery")) for p in tree.this.expressions] == [("query_text", "STRING"), ("k", "INT64")]
     vector = tree.find(exp.VectorSearch)
     assert vector.args["top_k"].expression.name == "k"
     assert "SELECT query_text AS content" in vector.args["query_table"].sql(dialect="bigquery")
     drop = parse(inputs["drop_sql"])
     assert isinstance(drop, exp.Drop) and drop.args["kind"] == "TABLE FUNCTION" and drop.args["exists"]
-    assert (inputs["target_kind"], inputs["target"]) == ("TABLE FUNCTION", f"{DATASET}.search_{model}")
+    assert (inputs["target_kind"], inputs["target"]) == ("TABLE FUNCTION", f"{_home(model)}.search_{model}")
     assert run.depends_on(f"{model}-search-function", f"{model}-sample-embeddings")
-    assert run.outputs["searchFunctions"][model] == f"{DATASET}.search_{model}"
+    assert run.outputs["searchFunctions"][model] == f"{_home(model)}.search_{model}"
 
 
 def test_every_object_made_has_a_drop_of_its_kind(runs: dict) -> None:
@@ -224,5 +245,5 @@ def test_the_paste_ready_queries_embed_ten_rows_with_each_models_function(runs: 
         tree = parse(query)
         assert [e.alias_or_name for e in tree.expressions][:2] == ["content", "embedding"]
         source = tree.find(exp.GenerateEmbedding) if model == "textembedding" else tree.find(exp.Predict)
-        assert table_name(source.this) == f"{DATASET}.{model}_model"
+        assert table_name(source.this) == f"{_home(model)}.{model}_model"
         assert source.expression.find(exp.Limit).expression.name == "10"

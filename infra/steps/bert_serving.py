@@ -129,6 +129,9 @@ class BertServing(pulumi.ComponentResource):
                 parent=self, depends_on=[vertex_api, *self.artifact.objects, *([self.repository] if self.repository else [])]
             ),
         )
+        # A shared public endpoint, the only kind a BigQuery remote model reaches (CREATE MODEL reference:
+        # "Dedicated public endpoints, Private Service Connect endpoints, and private endpoints aren't
+        # supported"): no dedicated_endpoint_enabled, private_service_connect_config or network.
         self.endpoint = gcp.vertex.AiEndpoint(
             "bert-endpoint",
             project=settings.project,
@@ -163,7 +166,7 @@ class BertServing(pulumi.ComponentResource):
         self.statement = SqlStatement(
             "bert-create-remote-model",
             project=settings.project,
-            location=settings.location,
+            location=settings.location_of("bert"),
             sql_text=self.endpoint_url.apply(
                 lambda url: sql.render(
                     "create_remote_model", model=self.model_id, input_column=INPUT_NAME, connection=connection.reference, endpoint=url

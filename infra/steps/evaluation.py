@@ -5,17 +5,22 @@ trained on its training-split embeddings and ML.EVALUATE scores it on the test
 split. `embedding_quality` holds a row per model, read back into the stack
 output `embeddingQuality`. Every statement re-runs only when what it reads
 re-ran (its triggers), so an unchanged `pulumi up` measures nothing again.
+
+A model that lives apart (BERT in gcp:region) is measured beside itself, on a
+copy of the reviews, and its row of figures is copied back for embedding_quality.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
 
 from infra.bigquery import sql
 from infra.bigquery.embedding import Purpose
+from infra.bigquery.row_copy import RowCopy
 from infra.bigquery.statement import SqlStatement
 from infra.config import IMDB_REVIEWS, Settings
 from infra.naming import (
@@ -23,9 +28,27 @@ from infra.naming import (
     evaluation_embeddings_table,
     evaluation_reviews_table,
     model_quality_table,
+    quality_row_table,
     sentiment_model_id,
 )
-from infra.steps.samples import ServedModel
+from infra.steps.samples import ServedModel, lives_apart
+
+
+@dataclass(frozen=True)
+class Made:
+    """A table a later statement reads: its id, a value that changes whenever it is made again, its resource."""
+
+    table_id: str
+    version: pulumi.Output[str]
+    resource: pulumi.Resource
+
+
+def _made(statement: SqlStatement, table_id: str) -> Made:
+    return Made(table_id, statement.job_id, statement.statement)
+
+
+def _copied(copy: RowCopy) -> Made:
+    return Made(copy.table_id, copy.job_id, copy.copy)
 
 
 class ModelEvaluation(pulumi.ComponentResource):
@@ -36,7 +59,7 @@ class ModelEvaluation(pulumi.ComponentResource):
         model: str,
         settings: Settings,
         served: ServedModel,
-        reviews: SqlStatement,
+        reviews: Made,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("bqml-text-embeddings:bigquery:ModelEvaluation", f"{model}-evaluation", None, opts)
@@ -48,7 +71,7 @@ class ModelEvaluation(pulumi.ComponentResource):
             return SqlStatement(
                 f"{model}-{name}",
                 project=settings.project,
-                location=settings.location,
+                location=settings.location_of(model),
                 sql_text=text,
                 makes=makes,
                 triggers=triggers,
@@ -56,13 +79,13 @@ class ModelEvaluation(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-        rows = sql.render("evaluation_rows", reviews=evaluation_reviews_table(settings))
+        rows = sql.render("evaluation_rows", reviews=reviews.table_id)
         self.embeddings = statement(
             "evaluation-embeddings",
             sql.render("embeddings_table", table=embeddings_id, embeddings=served.embedder.embed(rows, Purpose.CLASSIFICATION)),
             ("TABLE", embeddings_id),
-            [*served.versions, reviews.job_id],
-            [served.statement.statement, reviews.statement],
+            [*served.versions, reviews.version],
+            [served.statement.statement, reviews.resource],
         )
         self.classifier = statement(
             "sentiment-classifier",
@@ -95,8 +118,10 @@ class EmbeddingQuality(pulumi.ComponentResource):
         settings: Settings,
         served: Mapping[str, ServedModel],
         dataset: gcp.bigquery.Dataset,
+        datasets: Mapping[str, gcp.bigquery.Dataset],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`dataset`: the stack's; `datasets`: each model's own."""
         super().__init__("bqml-text-embeddings:bigquery:EmbeddingQuality", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         reviews_id = evaluation_reviews_table(settings)
@@ -111,9 +136,16 @@ class EmbeddingQuality(pulumi.ComponentResource):
             depends_on=[dataset],
             opts=child,
         )
-        self.models = {model: ModelEvaluation(model, settings, component, self.reviews, child) for model, component in served.items()}
+        reviews = _made(self.reviews, reviews_id)
+        self.models: dict[str, ModelEvaluation] = {}
+        rows: dict[str, Made] = {}  # each model's row of figures, where embedding_quality reads it
+        for model, component in served.items():
+            if lives_apart(settings, model):
+                rows[model] = self._measure_apart(model, settings, component, reviews, datasets[model], dataset)
+            else:
+                self.models[model] = measured = ModelEvaluation(model, settings, component, reviews, child)
+                rows[model] = _made(measured.quality, measured.table_id)
         self.table_id = embedding_quality_table(settings)
-        quality = list(self.models.values())
         self.table = SqlStatement(
             "embedding-quality",
             project=settings.project,
@@ -121,12 +153,12 @@ class EmbeddingQuality(pulumi.ComponentResource):
             sql_text=sql.render(
                 "embedding_quality",
                 table=self.table_id,
-                rows=sql.union_all(sql.render("quality_row", table=m.table_id) for m in quality),
+                rows=sql.union_all(sql.render("quality_row", table=row.table_id) for row in rows.values()),
             ),
             makes=("TABLE", self.table_id),
-            triggers=[m.quality.job_id for m in quality],
+            triggers=[row.version for row in rows.values()],
             report_sql=sql.render("embedding_quality_report", table=self.table_id),
-            depends_on=[m.quality.statement for m in quality],
+            depends_on=[row.resource for row in rows.values()],
             opts=child,
         )
         # {model: {dims, rows, accuracy, ...}}, as BigQuery has them after this `pulumi up`.
@@ -134,3 +166,39 @@ class EmbeddingQuality(pulumi.ComponentResource):
             lambda rows: {row["model"]: {k: v for k, v in row.items() if k != "model"} for row in rows or []}
         )
         self.register_outputs({"table_id": self.table_id})
+
+    def _measure_apart(
+        self,
+        model: str,
+        settings: Settings,
+        served: ServedModel,
+        reviews: Made,
+        beside: gcp.bigquery.Dataset,
+        dataset: gcp.bigquery.Dataset,
+    ) -> Made:
+        """A model in another location: the reviews copied beside it, measured there, its row of figures copied back."""
+        child = pulumi.ResourceOptions(parent=self)
+        copy = RowCopy(
+            f"{model}-evaluation-reviews",
+            project=settings.project,
+            query=sql.render("evaluation_rows", reviews=reviews.table_id),
+            source_location=settings.location,
+            destination=evaluation_reviews_table(settings, model),
+            destination_location=settings.location_of(model),
+            triggers=[reviews.version],
+            depends_on=[reviews.resource, beside],
+            opts=child,
+        )
+        self.models[model] = measured = ModelEvaluation(model, settings, served, _copied(copy), child)
+        back = RowCopy(
+            f"{model}-quality-row",
+            project=settings.project,
+            query=sql.render("quality_row", table=measured.table_id),
+            source_location=settings.location_of(model),
+            destination=quality_row_table(settings, model),
+            destination_location=settings.location,
+            triggers=[measured.quality.job_id],
+            depends_on=[measured.quality.statement, dataset],
+            opts=child,
+        )
+        return _copied(back)

@@ -1,4 +1,4 @@
-"""Tutorial step 1: the APIs, the dataset and the bucket."""
+"""Tutorial step 1: the APIs, the dataset and the bucket; BERT's dataset in gcp:region when it lives apart."""
 
 from __future__ import annotations
 
@@ -42,6 +42,23 @@ class Foundation(pulumi.ComponentResource):
             delete_contents_on_destroy=True,
             opts=after_apis,
         )
+        # BigQuery reaches a model deployed to Vertex AI from a dataset in the endpoint's region, not
+        # from a multi-region (docs/bert-placement.md): BERT and what queries it get a dataset there.
+        self.bert_dataset = (
+            gcp.bigquery.Dataset(
+                "bert-dataset",
+                project=settings.project,
+                dataset_id=settings.dataset_of("bert"),
+                location=settings.region,
+                description=f"BERT's remote model, its sample embeddings and quality, beside its endpoint in {settings.region}; "
+                f"made by bqml-text-embeddings with {settings.dataset}.",
+                labels=LABELS,
+                delete_contents_on_destroy=True,
+                opts=after_apis,
+            )
+            if settings.bert_apart
+            else None
+        )
         self.bucket = gcp.storage.Bucket(
             "models",
             project=settings.project,
@@ -53,3 +70,7 @@ class Foundation(pulumi.ComponentResource):
             opts=after_apis,
         )
         self.register_outputs({"dataset": self.dataset.dataset_id, "bucket": self.bucket.name})
+
+    def dataset_for(self, model: str) -> gcp.bigquery.Dataset:
+        """The dataset a model and what queries it live in."""
+        return self.bert_dataset if model == "bert" and self.bert_dataset is not None else self.dataset

@@ -38,7 +38,7 @@ class SemanticSearch(pulumi.ComponentResource):
         self.function = SqlStatement(
             f"{model}-search-function",
             project=settings.project,
-            location=settings.location,
+            location=settings.location_of(model),
             sql_text=sql.render(
                 "search_function",
                 function=self.function_id,

@@ -1,24 +1,34 @@
 """A BigQuery REST server on 127.0.0.1 for google.cloud.bigquery.Client.
 
 It speaks what the project uses: jobs.insert, jobs.get and jobs.getQueryResults
-for statements and queries, models.get, tables.get and routines.get for reads. Every request is routed by
-the discovery document's method paths and its body and query checked against
-the document's resources; a request the document does not allow is answered
-400 and recorded in `problems`. Statements are parsed with sqlglot's BigQuery
-dialect and executed against a small model of datasets, models and tables, so
-a DROP really drops and a read sees it. A SELECT answers with the rows a test
-gave a table (`give_rows`): the fake cannot compute ML.EVALUATE, it can serve
-its result in BigQuery's wire format for the real client to decode.
+for statements and queries, load jobs through jobs.insert's media upload
+(multipart, and resumable for 5 MiB and more, as the client chooses), models.get,
+tables.get and routines.get for reads. Every request is routed by the discovery
+document's method paths and its body and query checked against the document's
+resources; a request the document does not allow is answered 400 and recorded in
+`problems`. Statements are parsed with sqlglot's BigQuery dialect and executed
+against a small model of datasets (each in a location), models and tables, so a
+DROP really drops and a read sees it. A SELECT answers with the rows a test gave
+a table (`give_rows`) or a load put there: the fake cannot compute ML.EVALUATE, it
+can serve its result in BigQuery's wire format for the real client to decode.
+
+Locations: a job runs in the location its jobReference names; a statement or a
+load that touches a dataset in another location is refused as BigQuery refuses
+it ("Not found: Dataset p:d was not found in location L").
 
 Faults: `inject(method, fault, ...)` queues answers for the next calls of a
-method (an HTTP error with BigQuery's error reason, or a dropped connection);
+method (an HTTP error with BigQuery's error reason, or a dropped connection;
+`jobs.upload` names the media upload of a load job);
 `fail_next_job(reason, message)` makes the next job finish DONE with an
-errorResult, as BigQuery reports a statement it refused.
+errorResult, as BigQuery reports a statement it refused; `fail_next_load` the
+next load job.
 """
 
 from __future__ import annotations
 
 import datetime
+import email.parser
+import email.policy
 import itertools
 import json
 import logging
@@ -99,7 +109,7 @@ def _ref(table: exp.Table) -> tuple[str, str, str]:
 class BigQueryServer:
     def __init__(self, project: str) -> None:
         self.project = project
-        self.datasets: set[str] = set()
+        self.datasets: dict[str, str] = {}  # project.dataset -> its location
         self.models: dict[str, dict[str, Any]] = {}
         self.tables: dict[str, dict[str, Any]] = {}
         self.routines: dict[str, dict[str, Any]] = {}
@@ -113,9 +123,14 @@ class BigQueryServer:
         self.faults_injected = 0
         self._faults: dict[str, list[Fault]] = {}
         self._job_failures: list[tuple[str, str]] = []
+        self._load_failures: list[tuple[str, str]] = []
         self._polled: set[str] = set()
+        self._uploads: dict[str, dict[str, Any]] = {}  # resumable sessions: id -> the job's metadata
+        self.loaded: dict[str, bytes] = {}  # load job id -> the bytes it was sent
+        self._job_location = "US"  # where the job being run runs
         self._lock = threading.Lock()
         self._routes = [(f"{r}.{m}", verb, discovery.path_pattern(r, m)) for r, m, verb in ROUTES]
+        self._upload = discovery.upload_pattern("jobs", "insert")
         self._http = HTTPServer(host="127.0.0.1", port=0)
         self._http.expect_request(_AnyPath()).respond_with_handler(self._handle)
 
@@ -132,13 +147,13 @@ class BigQueryServer:
     def url(self) -> str:
         return self._http.url_for("/").rstrip("/")
 
-    def add_dataset(self, dataset: str) -> None:
-        self.datasets.add(f"{self.project}.{dataset}")
+    def add_dataset(self, dataset: str, location: str = "US") -> None:
+        self.datasets[f"{self.project}.{dataset}"] = location
 
     def add_table(self, table: str, location: str, fields: list[dict[str, str]] | None = None) -> None:
         """A table of the user's, as tables.get reports it (with its location and, if given, its schema)."""
         project, dataset, name = table.split(".")
-        self.datasets.add(f"{project}.{dataset}")
+        self.datasets.setdefault(f"{project}.{dataset}", location)
         self.tables[table] = {
             **({"schema": {"fields": fields}} if fields is not None else {}),
             "kind": "bigquery#table",
@@ -159,6 +174,9 @@ class BigQueryServer:
     def fail_next_job(self, reason: str, message: str) -> None:
         self._job_failures.append((reason, message))
 
+    def fail_next_load(self, reason: str, message: str) -> None:
+        self._load_failures.append((reason, message))
+
     def called(self, method: str) -> list[dict[str, Any]]:
         return [request for name, request in self.calls if name == method]
 
@@ -170,6 +188,9 @@ class BigQueryServer:
 
     def _handle(self, request: Request) -> Response:
         with self._lock:
+            upload = self._upload.match(request.path)
+            if upload:
+                return self._media(upload.group("projectId"), request)
             for name, verb, pattern in self._routes:
                 match = pattern.match(request.path)
                 if match and request.method == verb:
@@ -205,6 +226,103 @@ class BigQueryServer:
         except _Refused as exc:
             return self._error(_STATUS_OF_REASON[exc.reason], exc.reason, exc.message)
 
+    # --- load jobs: jobs.insert with media -------------------------------------------------
+
+    def _media(self, project: str, request: Request) -> Response:
+        """A load job's upload: multipart (metadata and data in one request) or resumable (a session, then the data)."""
+        args = dict(request.args)
+        self.calls.append(("jobs.upload", {"params": {"projectId": project}, "args": args, "method": request.method}))
+        try:
+            discovery.check_query("jobs", "insert", {k: v for k, v in args.items() if k != "upload_id"})
+        except discovery.SchemaError as exc:
+            self.problems.append(f"jobs.upload: {exc}")
+            return self._error(400, "invalid", f"Invalid request: {exc}")
+        queued = self._faults.get("jobs.upload")
+        if queued:
+            fault = queued.pop(0)
+            self.faults_injected += 1
+            if fault.drop:
+                request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+                return Response(status=500)
+            return self._error(fault.status, fault.reason, fault.message)
+        kind = args.get("uploadType")
+        if request.method == "POST" and kind == "multipart":
+            metadata, data = _multipart(request)
+            return self._load_response(project, metadata, data)
+        if request.method == "POST" and kind == "resumable":
+            session = f"upload-{next(_ids)}"
+            self._uploads[session] = request.get_json()
+            location = f"{self.url}{request.path}?uploadType=resumable&upload_id={session}"
+            return Response(status=200, headers={"Location": location})
+        if request.method == "PUT" and args.get("upload_id") in self._uploads:
+            # The client sends chunks of 100 MiB: what the stack copies arrives in one.
+            data = request.get_data()
+            if request.headers.get("Content-Range") != f"bytes 0-{len(data) - 1}/{len(data)}":
+                self.problems.append(f"jobs.upload: not the whole upload in one chunk: {request.headers.get('Content-Range')}")
+            return self._load_response(project, self._uploads.pop(args["upload_id"]), data)
+        self.problems.append(f"jobs.upload: unexpected {request.method} {request.full_path}")
+        return self._error(400, "invalid", "Invalid upload request")
+
+    def _load_response(self, project: str, metadata: dict[str, Any], data: bytes) -> Response:
+        try:
+            discovery.check(metadata, "Job")
+        except discovery.SchemaError as exc:
+            self.problems.append(f"jobs.upload: {exc}")
+            return self._error(400, "invalid", f"Invalid request: {exc}")
+        reference = metadata.get("jobReference", {})
+        job_id = reference.get("jobId") or f"job_{next(_ids)}"
+        location = reference.get("location") or "US"
+        job = {
+            "kind": "bigquery#job",
+            "id": f"{project}:{location}.{job_id}",
+            "jobReference": {"projectId": project, "jobId": job_id, "location": location},
+            "configuration": metadata["configuration"],
+            "status": {"state": "DONE"},
+            "statistics": {"creationTime": "1764000000000", "startTime": "1764000000100", "endTime": "1764000001000"},
+        }
+        self.loaded[job_id] = data
+        try:
+            if self._load_failures:
+                self.faults_injected += 1
+                raise _Refused(*self._load_failures.pop(0))
+            self._job_location = location
+            rows = self._load(metadata["configuration"]["load"], data)
+            job["statistics"]["load"] = {"outputRows": str(rows)}
+        except _Refused as exc:
+            error = {"reason": exc.reason, "message": exc.message}
+            job["status"] = {"state": "DONE", "errorResult": error, "errors": [error]}
+        self.jobs[job_id] = job
+        return self._json({**_public(job), "status": {"state": "RUNNING"}}, "Job")
+
+    def _load(self, config: dict[str, Any], data: bytes) -> int:
+        """Newline-delimited JSON into the destination table, typed by the job's schema; returns the rows loaded."""
+        if config.get("sourceFormat") != "NEWLINE_DELIMITED_JSON":
+            raise _Refused("invalid", f"this server loads NEWLINE_DELIMITED_JSON only, not {config.get('sourceFormat')}")
+        ref = config["destinationTable"]
+        self._dataset(ref["projectId"], ref["datasetId"])
+        full = f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"
+        fields = config.get("schema", {}).get("fields")
+        if not fields:
+            raise _Refused("invalid", "No schema specified on job or table.")
+        rows = [_typed(json.loads(line), fields, number) for number, line in enumerate(data.decode("utf-8").splitlines(), 1) if line]
+        disposition = config.get("writeDisposition", "WRITE_APPEND")
+        if disposition == "WRITE_EMPTY" and self.table_rows.get(full, ([], []))[1]:
+            raise _Refused("duplicate", f"Already Exists: Table {full.replace('.', ':', 1)}")
+        if disposition == "WRITE_APPEND" and full in self.table_rows:
+            rows = self.table_rows[full][1] + rows
+        self.tables[full] = {
+            "kind": "bigquery#table",
+            "id": full.replace(".", ":", 1),
+            "tableReference": {"projectId": ref["projectId"], "datasetId": ref["datasetId"], "tableId": ref["tableId"]},
+            "type": "TABLE",
+            "location": self._job_location,
+            "numRows": str(len(rows)),
+            "schema": {"fields": fields},
+            "creationTime": "1764000001000",
+        }
+        self.table_rows[full] = ([{"name": f["name"], "type": f["type"]} for f in fields], rows)
+        return len(rows)
+
     def _json(self, payload: dict[str, Any], schema: str | None) -> Response:
         if schema:
             discovery.check(payload, schema)  # the fake must answer as the API describes, too
@@ -230,6 +348,7 @@ class BigQueryServer:
             "status": {"state": "DONE"},
             "statistics": {"creationTime": "1764000000000", "startTime": "1764000000100", "endTime": "1764000001000"},
         }
+        self._job_location = location
         try:
             if self._job_failures:
                 self.faults_injected += 1
@@ -347,6 +466,9 @@ class BigQueryServer:
         return result
 
     def _statement(self, statement: exp.Expression, sql: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]] | None:
+        for table in statement.find_all(exp.Table):  # every dataset a statement touches is in the job's location
+            if len(table.parts) == 3 and f"{table.parts[0].name}.{table.parts[1].name}" in self.datasets:
+                self._dataset(table.parts[0].name, table.parts[1].name)
         kinds = ("MODEL", "TABLE", "TABLE FUNCTION", "VIEW", "PROCEDURE")
         if isinstance(statement, exp.Create) and statement.args.get("kind") in kinds:
             self._create(statement)
@@ -367,8 +489,11 @@ class BigQueryServer:
         return None
 
     def _dataset(self, project: str, dataset: str) -> None:
-        if f"{project}.{dataset}" not in self.datasets:
+        located = self.datasets.get(f"{project}.{dataset}")
+        if located is None:
             raise _Refused("notFound", f"Not found: Dataset {project}:{dataset}")
+        if located.lower() != self._job_location.lower():
+            raise _Refused("notFound", f"Not found: Dataset {project}:{dataset} was not found in location {self._job_location}")
 
     def _create(self, statement: exp.Create) -> None:
         function = statement.args["kind"] == "TABLE FUNCTION"
@@ -396,7 +521,7 @@ class BigQueryServer:
                 "id": f"{project}:{dataset}.{name}",
                 "tableReference": {"projectId": project, "datasetId": dataset, "tableId": name},
                 "type": statement.args["kind"],
-                "location": "US",
+                "location": self._job_location,
                 "creationTime": "1764000001000",
             }
             return
@@ -408,7 +533,7 @@ class BigQueryServer:
         model: dict[str, Any] = {
             "modelReference": {"projectId": project, "datasetId": dataset, "modelId": name},
             "creationTime": "1764000001000",
-            "location": "US",
+            "location": self._job_location,
         }
         remote = statement.find(exp.RemoteWithConnectionModelProperty)
         if remote is not None:
@@ -435,6 +560,45 @@ class BigQueryServer:
             raise _Refused("notFound", f"Not found: {statement.args['kind'].title()} {project}:{dataset}.{name}")
         store.pop(full, None)
         self.indexes.pop(full, None)  # a table's index goes with it
+
+
+def _multipart(request: Request) -> tuple[dict[str, Any], bytes]:
+    """A multipart/related upload: the job's JSON, then the data."""
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.get_data())
+    metadata, data = (part.get_payload(decode=True) for part in message.iter_parts())
+    return json.loads(metadata), data
+
+
+def _typed(row: Any, fields: list[dict[str, Any]], number: int) -> dict[str, Any]:
+    """One JSON row as a load reads it against the schema: unknown fields and wrong types are refused."""
+    if not isinstance(row, dict):
+        raise _Refused("invalid", f"Error while reading data, error message: JSON parsing error in row starting at position {number}: not an object")
+    types = {f["name"]: f["type"] for f in fields}
+    for key, value in row.items():
+        if key not in types:
+            raise _Refused("invalid", f"Error while reading data, error message: JSON parsing error in row {number}: No such field: {key}.")
+        if value is not None and not _fits(value, types[key]):
+            raise _Refused("invalid", f"Error while reading data, error message: JSON table encountered too many errors: {key} {value!r} is not a {types[key]}")
+    return row
+
+
+def _fits(value: Any, type_: str) -> bool:
+    if type_ == "STRING":
+        return isinstance(value, str)
+    if type_ in ("BOOLEAN", "BOOL"):
+        return isinstance(value, bool)
+    if type_ in ("INTEGER", "INT64"):
+        return not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) is not None))
+    if type_ in ("FLOAT", "FLOAT64"):
+        return not isinstance(value, bool) and isinstance(value, (int, float))
+    if type_ == "TIMESTAMP":
+        try:
+            datetime.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    return False
 
 
 def _public(job: dict[str, Any]) -> dict[str, Any]:

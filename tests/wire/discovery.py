@@ -38,6 +38,12 @@ def path_pattern(resource: str, name: str) -> re.Pattern[str]:
     return re.compile(f"^/{document()['servicePath']}{pattern}$")
 
 
+def upload_pattern(resource: str, name: str) -> re.Pattern[str]:
+    """The path the method's media is uploaded to (its `mediaUpload` simple path), as a regex with named groups."""
+    template = method(resource, name)["mediaUpload"]["protocols"]["simple"]["path"]
+    return re.compile("^" + re.sub(r"\{\+?(\w+)\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", template) + "$")
+
+
 def check(value: Any, schema: str) -> None:
     """Raises SchemaError unless `value` is a valid `schema` (e.g. "Job") resource."""
     _check(value, {"$ref": schema}, schema)
