@@ -33,6 +33,7 @@ SQL = Path("sql/corpus")
 # First the refresh executed on the engine (fast to fail), then the program and the wire.
 TESTS = ("tests/test_corpus_refresh.py", "tests/test_program_corpora.py", "tests/test_wire_corpus.py")
 LINKED = (".venv", ".zetasql", ".zetasql-cache")  # shared read-only with the copies
+TIMEOUT = 1200  # seconds a test file may take on a mutant: a mutant that never ends is caught (it cannot pass)
 SKIPPED = {".git", ".build", ".pytest_cache", "__pycache__", *LINKED}
 # Schemas and DDL hold no decision (a column's NOT NULL, an OPTIONS description): not mutated.
 DDL = {
@@ -169,10 +170,14 @@ def _run(copy: Path, mutant: Mutant) -> Mutant:
     started = time.monotonic()
     try:
         for test in TESTS:
-            result = subprocess.run(
-                [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", test],
-                cwd=copy, capture_output=True, text=True, check=False,
-            )
+            try:
+                result = subprocess.run(
+                    [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", test],
+                    cwd=copy, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+                )
+            except subprocess.TimeoutExpired:
+                mutant.outcome = f"caught by a timeout in {test}"
+                break
             if result.returncode != 0:
                 mutant.outcome = f"caught by {test}"
                 break

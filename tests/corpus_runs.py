@@ -47,6 +47,7 @@ TABLES = tables_for("fake")
 RETRYABLE = "A retryable error occurred: RESOURCE EXHAUSTED error from remote service/endpoint."  # a quota
 TRANSIENT = "A retryable error occurred: the remote endpoint did not answer in time."
 MODEL_CALL = "/* the harness's stand-in for the model: tests/corpus_runs.py FakeModel */"
+MAX_STATEMENTS = 20_000  # a run of these tests' sizes takes a few hundred: more is a loop that never ends
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,10 @@ class Run:
 
     def steps(self) -> Iterator[Step]:
         """The script's steps, noting the rows each model call is given before it runs."""
-        for step in self.script.steps():
+        for count, step in enumerate(self.script.steps()):
+            if count == MAX_STATEMENTS:
+                self.script.kill()
+                raise AssertionError(f"the run did not end within {MAX_STATEMENTS} statements: {step.text[:200]}")
             if MODEL_CALL in step.text and not step.blocked:
                 self.calls.append([str(i) for i in self.script.query(sql.render("corpus/batch_text")).column("doc_id")])
             yield step
