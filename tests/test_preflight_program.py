@@ -51,12 +51,18 @@ def full(base_config: dict) -> tuple[dict, ProgramRun]:
 
 
 @pytest.fixture(scope="module")
+def imported_corpus(base_config: dict) -> tuple[dict, ProgramRun]:
+    values = {**base_config, "corpora": {"notes": CORPORA["notes"]}}
+    return values, run_program(values)
+
+
+@pytest.fixture(scope="module")
 def own_image(base_config: dict) -> tuple[dict, ProgramRun]:
     values = {**base_config, "models": ["bert"], "bert": {"servingImage": "us-central1-docker.pkg.dev/my-proj-123/images/serving:2.20.0"}}
     return values, run_program(values)
 
 
-def cases(runs: dict, base_config: dict, full: tuple, own_image: tuple) -> list[tuple[str, dict, ProgramRun]]:
+def cases(runs: dict, base_config: dict, full: tuple, own_image: tuple, imported_corpus: tuple) -> list[tuple[str, dict, ProgramRun]]:
     overrides = {
         "default": {},
         "all": {"models": ["nnlm", "swivel", "bert"]},
@@ -66,17 +72,17 @@ def cases(runs: dict, base_config: dict, full: tuple, own_image: tuple) -> list[
         "managed": {"models": ["textembedding"], "textEmbedding": {"endpoint": "gemini-embedding-001"}},
     }
     found = [(name, {**base_config, **extra}, runs[name]) for name, extra in overrides.items()]
-    return [*found, ("corpora", *full), ("own image", *own_image)]
+    return [*found, ("corpora", *full), ("own image", *own_image), ("imported corpus", *imported_corpus)]
 
 
-def test_the_apis_expected_are_exactly_the_services_the_program_enables(runs: dict, base_config: dict, full: tuple, own_image: tuple) -> None:
-    for name, values, run in cases(runs, base_config, full, own_image):
+def test_the_apis_expected_are_exactly_the_services_the_program_enables(runs: dict, base_config: dict, full: tuple, own_image: tuple, imported_corpus: tuple) -> None:
+    for name, values, run in cases(runs, base_config, full, own_image, imported_corpus):
         declared = {r.inputs["service"] for r in run.of_type(SERVICE)}
         assert set(apis.stack_apis(settings_of(values))) == declared, name
 
 
-def test_every_resource_the_program_declares_has_a_permissions_row_that_applies(runs: dict, base_config: dict, full: tuple, own_image: tuple) -> None:
-    for name, values, run in cases(runs, base_config, full, own_image):
+def test_every_resource_the_program_declares_has_a_permissions_row_that_applies(runs: dict, base_config: dict, full: tuple, own_image: tuple, imported_corpus: tuple) -> None:
+    for name, values, run in cases(runs, base_config, full, own_image, imported_corpus):
         active = permissions.features(settings_of(values))
         covered = {resource for need in permissions.NEEDS if need.when in active for resource in need.resources}
         assert declared_kinds(run) - covered == set(), name

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from infra import locations
 from infra.config import NAMESPACE, Settings
 from infra.naming import serving_repository_id
 from infra.preflight import rest
@@ -51,12 +52,15 @@ def split(image: str) -> tuple[str, str, str]:
 def check(artifacts: rest.Rest, registry: Callable[[str], rest.Rest], settings: Settings, stack: str) -> list[Line]:
     if not settings.with_bert:
         return []
+    runtime = runtimes.get(settings.bert.runtime)
     if settings.bert.serving_image is not None:
-        option = f"{NAMESPACE}:bert.servingImage" if not runtimes.get(settings.bert.runtime).prebuilt else f"{NAMESPACE}:bert.runtime"
+        # A prebuilt runtime's own image is what the config puts there when bert.servingImage is not set.
+        own = runtime.prebuilt and settings.bert.serving_image == f"{locations.serving_image_registry(settings.region)}/{runtime.image}"
+        option = f"{NAMESPACE}:bert.runtime" if own else f"{NAMESPACE}:bert.servingImage"
         return [_manifest(registry, settings.bert.serving_image, option)]
     repository_id = serving_repository_id(stack)
     name = f"projects/{settings.project}/locations/{settings.region}/repositories/{repository_id}"
-    image = f"{settings.region}-docker.pkg.dev/{settings.project}/{repository_id}/{runtimes.get(settings.bert.runtime).image}"
+    image = f"{settings.region}-docker.pkg.dev/{settings.project}/{repository_id}/{runtime.image}"
     try:
         repository = artifacts.get(f"v1/{name}")
     except Exception as exc:  # noqa: BLE001 - judged below
