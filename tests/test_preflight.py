@@ -20,6 +20,7 @@ from infra.preflight import permissions
 from infra.preflight.__main__ import main
 from infra.preflight.report import FAIL, NOTE, OK
 from infra.preflight.stack_config import settings_from
+from tests.wire.bigquery_server import http_error as bigquery_error
 from tests.wire.preflight_servers import PROJECT_NUMBER
 from tests.wire.preflight_world import (
     CPUS,
@@ -242,8 +243,6 @@ def test_source_table_permissions_are_tested_on_the_table_and_missing_ones_name_
 
 
 def test_a_503_on_tables_get_is_retried_by_the_bigquery_client(world: World) -> None:
-    from tests.wire.bigquery_server import http_error as bigquery_error
-
     world.bigquery.inject("tables.get", bigquery_error(503, "backendError", "Backend error"))
     assert FAIL not in statuses(world.run())
     assert len(world.bigquery.called("tables.get")) == 3  # the source twice (the fault, then the answer), IMDB once
@@ -315,6 +314,10 @@ def test_the_prebuilt_runtime_reads_googles_image_from_its_registry(world: World
     world.artifacts.images["vertex-ai/prediction/tf2-cpu.2-15:latest"] = DIGEST
     (line,) = lines_of(world.run({**BERT_ONLY, "bert": {"runtime": "prebuilt-tf2-cpu.2-15"}}), "image")
     assert line == f"{image} resolves to {DIGEST} (bqml-text-embeddings:bert.runtime)"
+    own = f"us-central1-docker.pkg.dev/{PROJECT}/images/tf2-cpu:2.15"
+    world.artifacts.add_standard_repository("us-central1", "images")
+    (line,) = lines_of(world.run({**BERT_ONLY, "bert": {"runtime": "prebuilt-tf2-cpu.2-15", "servingImage": own}}), "image")
+    assert line.startswith(f"{own} (bqml-text-embeddings:bert.servingImage) does not exist")
 
 
 def test_a_503_on_the_manifest_and_a_dropped_connection_on_the_repository_are_retried(world: World) -> None:
@@ -398,3 +401,29 @@ def test_a_429_on_the_quota_list_is_retried(world: World) -> None:
 def test_a_stack_without_textembedding_corpora_or_bert_reads_no_quota(world: World) -> None:
     assert lines_of(world.run({"gcp:project": PROJECT, "models": ["nnlm", "textembedding"]}), "quotas") == []
     assert world.quotas.calls == []
+
+
+def test_a_quota_the_project_does_not_list_and_a_machine_type_of_unknown_size_are_notes(world: World) -> None:
+    world.quotas.infos = [info for info in world.quotas.infos if info["metric"] != CPUS]
+    (line,) = lines_of(world.run(), "quotas", NOTE)
+    assert line == f"{CPUS} in us-central1: not among the project's quotas; see https://console.cloud.google.com/iam-admin/quotas?project={PROJECT}"
+    world.quotas.add("CustomModelServingCPUsPerProjectPerRegion", CPUS, ["region"], [({}, 8)])
+    (line,) = lines_of(world.run({**STACK_CONFIG, "bert": {"machineType": "e2-medium"}}), "quotas", NOTE)
+    assert line.startswith(f"{CPUS} in us-central1: 8 vCPUs; e2-medium's vCPU count is not in its name")
+
+
+def test_a_source_without_a_row_count_is_still_judged_and_its_fill_time_left_open(world: World) -> None:
+    del world.bigquery.tables[SOURCE]["numRows"]  # a view: tables.get gives no numRows
+    lines = world.run()
+    assert lines_of(lines, "tables", OK)[0].endswith("text body (STRING), rows unknown (a view or external table)")
+    assert lines_of(lines, "quotas", OK)[0].endswith("a run of 180 min embeds at most 270,000 rows; rows of tickets unknown")
+
+
+def test_a_refused_table_permission_test_is_a_note(world: World) -> None:
+    world.bigquery.inject("tables.testIamPermissions", bigquery_error(403, "accessDenied", "Access Denied: Table acme-data:support.tickets"))
+    lines = world.run()
+    assert lines_of(lines, "tables", NOTE) == [
+        "bqml-text-embeddings:corpora.tickets.table: cannot test the deployer's permissions on acme-data.support.tickets: "
+        "Access Denied: Table acme-data:support.tickets"
+    ]
+    assert FAIL not in statuses(lines)

@@ -8,6 +8,8 @@ new resource cannot reach `pulumi up` without its permissions being listed and c
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ import pytest
 from infra.preflight import apis, permissions, stack_config
 from tests.pulumi_harness import DYNAMIC, Declared, ProgramRun, run_program
 from tests.wire.preflight_world import pulumi_json
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SERVICE = "gcp:projects/service:Service"
 CORPORA = {
@@ -107,3 +111,19 @@ def test_every_row_says_what_grants_it_and_where_that_is_written() -> None:
         for permission in need.permissions:
             service, resource, verb = permission.split(".")
             assert service and resource and verb, permission
+
+
+def test_the_docs_list_every_row_with_its_permissions_and_role() -> None:
+    rows = [line for line in (ROOT / "docs" / "preflight.md").read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    for need in permissions.NEEDS:
+        if need.permissions:
+            cells = f"| {', '.join(f'`{p}`' for p in need.permissions)} | `{need.role}` |"
+            assert any(line.startswith(f"| {need.on} | {need.when} {cells}") for line in rows), need
+
+
+def test_the_reliability_rows_name_tests_that_exist() -> None:
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    section = text.split("## Preflight", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", section))
+    defined = set(re.findall(r"^def (test_[a-z0-9_]+)\(", (ROOT / "tests" / "test_preflight.py").read_text(encoding="utf-8"), re.M))
+    assert named and named <= defined, sorted(named - defined)
