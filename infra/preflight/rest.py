@@ -22,7 +22,7 @@ DEADLINE = 120.0
 
 
 def transient_retry() -> Any:
-    """google-api-core's policy for transient errors (429, 500, 503, dropped connections), with our backoff."""
+    """google-api-core's policy for transient errors (429, 500, 503, dropped connections): our backoff's growth and cap, a shorter first wait."""
     from google.api_core import retry as gretry
 
     backoff = retry.TRANSIENT
