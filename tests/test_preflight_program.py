@@ -32,7 +32,10 @@ def kind(resource: Declared) -> str:
     if resource.type != DYNAMIC:
         return resource.type
     inputs = resource.inputs
-    for key, name in (("drop_sql", "statement"), ("takeover_sql", "first-fill"), ("artifact_uri", "vertex-model"), ("machine_type", "vertex-deployment")):
+    for key, name in (
+        ("drop_sql", "statement"), ("takeover_sql", "first-fill"), ("artifact_uri", "vertex-model"), ("machine_type", "vertex-deployment"),
+        ("destination_location", "row-copy"),
+    ):
         if key in inputs:
             return f"dynamic:{name}"
     if {"setting", "key", "text"} <= set(inputs):

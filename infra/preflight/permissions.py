@@ -108,6 +108,10 @@ NEEDS: tuple[Need, ...] = (
          "roles/aiplatform.user", PROJECT, BERT,
          "BERT's endpoint and its deployment (GetEndpoint, DeployModel, UndeployModel)",
          "https://cloud.google.com/vertex-ai/docs/general/access-control; " + _IAM + "aiplatform"),
+    Need(("dynamic:row-copy",), (), "", PROJECT, BERT,
+         "BERT's sample and evaluation rows copied into its dataset in gcp:region, and its figures back: query and load "
+         "jobs (bigquery.jobs.create, the statements' row) writing tables of datasets the deployer created, so owns",
+         _BQ + "batch-loading-data#required_permissions; " + _BQ + "access-control-basic-roles"),
     Need(("gcp:artifactregistry/repository:Repository",),
          ("artifactregistry.repositories.create", "artifactregistry.repositories.get",
           "artifactregistry.repositories.update", "artifactregistry.repositories.delete"),
