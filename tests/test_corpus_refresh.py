@@ -252,6 +252,39 @@ def test_the_status_counts_only_rows_of_this_text_and_model_version_as_embedded_
     assert _counts(world, p) == (21, 3, 0)
 
 
+def test_a_new_model_version_starts_a_rows_attempts_and_rejections_afresh(world: World) -> None:
+    world.faults = {"3": Fault(TRANSIENT), "4": Fault(RETRYABLE)}
+    for _ in range(2):
+        world.refresh(plan(max_attempts=5))
+    assert {k: (v["attempts"], v["rejections"]) for k, v in by_id(world.failures).items()} == {"3": (2, 0), "4": (0, 2)}
+    new = plan(fake_model(seed="v2"), max_attempts=5)
+    world.refresh(new)
+    assert {k: (v["attempts"], v["rejections"], v["model_version"]) for k, v in by_id(world.failures).items()} == {
+        "3": (1, 0, new.model_version),
+        "4": (0, 1, new.model_version),
+    }
+
+
+def test_the_reasons_are_this_versions_and_texts_by_status_most_rows_first(world: World) -> None:
+    p = plan()
+    a, b = "Invalid argument: A", "Invalid argument: B"
+    world.faults = {"3": Fault(TRANSIENT), "5": Fault(a), "6": Fault(b), "7": Fault(b)}
+    world.refresh(p)
+    status = world.status(p)
+    assert status["failed_by_reason"] == [{"reason": b, "rows": 2}, {"reason": a, "rows": 1}]
+    assert status["pending_by_reason"] == [{"reason": TRANSIENT, "rows": 1}]
+    world.source.rows[5]["body"] = "ticket 6, edited"  # its failure was of the old text
+    assert world.status(p)["failed_by_reason"] == [{"reason": a, "rows": 1}, {"reason": b, "rows": 1}]
+
+
+def test_each_models_status_shows_its_own_last_refresh(googlesql: Engine) -> None:
+    world = World(googlesql, Table(SOURCE_COLUMNS, tickets(24)), models=("fake", "other"))
+    first, other = plan(name="fake", batch_size=5), plan(fake_model(seed="o"), name="other", batch_size=24)
+    world.refresh(first)
+    world.refresh(other)  # the corpus's run log now ends with the other model's run
+    assert (world.status(first)["last_refresh"]["batches"], world.status(other)["last_refresh"]["batches"]) == (5, 1)
+
+
 # --- vectors ---------------------------------------------------------------------------
 
 
