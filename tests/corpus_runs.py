@@ -22,9 +22,9 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from infra.bigquery import refresh, sql
-from infra.bigquery.embedding import Embedder, Purpose
-from infra.bigquery.refresh import Refresh, Source, Tables
+from bqml_text_embeddings.bigquery import refresh, sql
+from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose
+from bqml_text_embeddings.bigquery.refresh import Refresh, Source, Tables
 from tests.googlesql import Engine, Table
 from tests.googlesql.database import Database
 from tests.googlesql.script import Script, Step

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlglot import exp
 
-from infra.bigquery import refresh
+from bqml_text_embeddings.bigquery import refresh
 from tests.bigquery_sql import parse, parse_all, table_name
 from tests.conftest import PROJECT
 from tests.googlesql import Engine

@@ -11,7 +11,7 @@ from google.auth.credentials import AnonymousCredentials
 
 
 def bigquery_factory(url: str) -> Callable[[str, str], Any]:
-    """What infra.bigquery.jobs.make_client makes, talking to `url` instead of bigquery.googleapis.com."""
+    """What bqml_text_embeddings.bigquery.jobs.make_client makes, talking to `url` instead of bigquery.googleapis.com."""
 
     def make(project: str, location: str) -> Any:
         from google.cloud import bigquery
@@ -24,7 +24,7 @@ def bigquery_factory(url: str) -> Callable[[str, str], Any]:
 
 
 def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str], Any]:
-    """What infra.vertex.ops.make_clients makes, over a plaintext channel to `address` (as for an emulator).
+    """What bqml_text_embeddings.vertex.ops.make_clients makes, over a plaintext channel to `address` (as for an emulator).
 
     Our backoff's sleeps are recorded; with `real_sleep_cap` they also pass for real (at most that
     long), for faults whose recovery takes real time, such as a gRPC channel reconnecting.
@@ -36,7 +36,7 @@ def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str],
         from google.cloud.aiplatform_v1.services.endpoint_service.transports import EndpointServiceGrpcTransport
         from google.cloud.aiplatform_v1.services.model_service.transports import ModelServiceGrpcTransport
 
-        from infra.vertex import ops as vertex_ops
+        from bqml_text_embeddings.vertex import ops as vertex_ops
 
         return vertex_ops.Clients(
             models=aiplatform_v1.ModelServiceClient(transport=ModelServiceGrpcTransport(channel=grpc.insecure_channel(address))),
