@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bqml_text_embeddings.config import Settings
+from stack.config import Settings
 
 LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
 

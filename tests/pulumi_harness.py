@@ -135,11 +135,11 @@ def run_program(config: dict[str, Any], stack: str = "dev", entry_point: bool = 
     """Declares the program under mocks with `config`; exceptions propagate.
 
     With `entry_point`, runs __main__.py itself (as `pulumi up` does) instead of
-    bqml_text_embeddings.program.run(); its exports are then not captured.
+    stack.program.run(); its exports are then not captured.
     """
     import runpy
 
-    from bqml_text_embeddings import program
+    from stack import program
 
     mocks = _Mocks()
     monitor = _RecordingMonitor(mocks)

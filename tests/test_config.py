@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bqml_text_embeddings import config
-from bqml_text_embeddings.config import ConfigError, parse
+from stack import config
+from stack.config import ConfigError, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bqml_text_embeddings import config
-from bqml_text_embeddings.config import ConfigError, CorpusSettings, parse
+from stack import config
+from stack.config import ConfigError, CorpusSettings, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKETS = {"table": "acme-data.support.tickets", "key": ["ticket_id"], "text": "body", "models": ["nnlm"], "schedule": "every 24 hours"}

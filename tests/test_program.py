@@ -477,7 +477,7 @@ def test_a_cold_build_that_fails_names_its_model_declares_nothing_and_keeps_the_
 
 
 def test_build_jobs_reach_the_builder(base_config: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bqml_text_embeddings import config, program
+    from stack import config, program
 
     calls: list[dict] = []
     monkeypatch.setattr(program, "ensure_all_built", lambda requested, build_dir, **kw: calls.append(kw) or {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bqml_text_embeddings import schedule
-from bqml_text_embeddings.config import ConfigError, parse
+from stack.config import ConfigError, parse
 from tests.test_config_corpora import corpus
 
 # Every form of the grammar (bqml_text_embeddings/schedule.py), with the spellings BigQuery's and App Engine's pages use.

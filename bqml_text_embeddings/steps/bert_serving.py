@@ -10,12 +10,12 @@ from bqml_text_embeddings.bigquery.embedding import Embedder, endpoint
 from bqml_text_embeddings.bigquery.statement import SqlStatement
 from bqml_text_embeddings.build import BuiltModel, runtimes
 from bqml_text_embeddings.build.check import INPUT_NAME
-from bqml_text_embeddings.config import Settings
 from bqml_text_embeddings.naming import LABELS, endpoint_numeric_id, model_id, owner_label, serving_repository_id
 from bqml_text_embeddings.steps.artifacts import ModelArtifact
 from bqml_text_embeddings.steps.vertex_connection import VertexConnection
 from bqml_text_embeddings.vertex import ops as vertex_ops
 from bqml_text_embeddings.vertex.resources import VertexDeployment, VertexModel
+from stack.config import Settings
 
 SERVED_NAME = "bert"  # TensorFlow Serving's name for the model: in --model_name and both routes
 HTTP_PORT = 8080  # Vertex AI sends health checks and predictions to the first `ports` entry (AIP_HTTP_PORT)

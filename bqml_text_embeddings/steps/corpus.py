@@ -23,9 +23,9 @@ from bqml_text_embeddings.bigquery.refresh import Refresh, Source, Tables
 from bqml_text_embeddings.bigquery.source_table import SourceTableCheck
 from bqml_text_embeddings.bigquery.starter import RefreshStarter
 from bqml_text_embeddings.bigquery.statement import SqlStatement
-from bqml_text_embeddings.config import NAMESPACE, CorpusSettings
 from bqml_text_embeddings.steps.samples import ServedModel
 from bqml_text_embeddings.steps.vertex_connection import VertexConnection
+from stack.config import NAMESPACE, CorpusSettings
 
 IDENTITY_PROPAGATION = "60s"  # a new service account can be unknown to IAM for a while
 REMOTE_MODELS = ("bert", "textembedding")

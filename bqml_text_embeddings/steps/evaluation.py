@@ -22,7 +22,6 @@ from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Purpose
 from bqml_text_embeddings.bigquery.row_copy import RowCopy
 from bqml_text_embeddings.bigquery.statement import SqlStatement
-from bqml_text_embeddings.config import IMDB_REVIEWS, Settings
 from bqml_text_embeddings.naming import (
     embedding_quality_table,
     evaluation_embeddings_table,
@@ -32,6 +31,7 @@ from bqml_text_embeddings.naming import (
     sentiment_model_id,
 )
 from bqml_text_embeddings.steps.samples import ServedModel, lives_apart
+from stack.config import IMDB_REVIEWS, Settings
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from bqml_text_embeddings.config import Settings
 from bqml_text_embeddings.naming import LABELS
+from stack.config import Settings
 
 
 class Foundation(pulumi.ComponentResource):

@@ -9,9 +9,9 @@ from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Embedder, imported
 from bqml_text_embeddings.bigquery.statement import SqlStatement
 from bqml_text_embeddings.build import BuiltModel
-from bqml_text_embeddings.config import Settings
 from bqml_text_embeddings.naming import model_id
 from bqml_text_embeddings.steps.artifacts import ModelArtifact
+from stack.config import Settings
 
 
 class ImportedModel(pulumi.ComponentResource):

@@ -12,9 +12,9 @@ import pulumi_gcp as gcp
 from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Embedder, managed
 from bqml_text_embeddings.bigquery.statement import SqlStatement
-from bqml_text_embeddings.config import Settings
 from bqml_text_embeddings.naming import model_id
 from bqml_text_embeddings.steps.vertex_connection import VertexConnection
+from stack.config import Settings
 
 
 class ManagedEmbedding(pulumi.ComponentResource):

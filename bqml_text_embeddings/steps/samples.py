@@ -11,8 +11,8 @@ from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose
 from bqml_text_embeddings.bigquery.row_copy import RowCopy
 from bqml_text_embeddings.bigquery.statement import SqlStatement
-from bqml_text_embeddings.config import Settings
 from bqml_text_embeddings.naming import sample_source_table, sample_table_id
+from stack.config import Settings
 
 PASTE_ROWS = 10  # rows the ready-to-paste queries embed
 

@@ -13,9 +13,9 @@ import pulumi
 from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Purpose
 from bqml_text_embeddings.bigquery.statement import SqlStatement
-from bqml_text_embeddings.config import Settings
 from bqml_text_embeddings.naming import search_function_id
 from bqml_text_embeddings.steps.samples import SamplePredictions, ServedModel
+from stack.config import Settings
 
 
 def _search(served: ServedModel, table: str, text: str, k: str) -> sql.Fragment:

@@ -6,7 +6,6 @@ from typing import Any
 
 import pulumi
 
-from bqml_text_embeddings import config
 from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Purpose
 from bqml_text_embeddings.build import BuildError, BuiltModel, ensure_all_built, runtimes
@@ -20,6 +19,7 @@ from bqml_text_embeddings.steps.managed_embedding import ManagedEmbedding
 from bqml_text_embeddings.steps.samples import PASTE_ROWS, SamplePredictions, ServedModel, lives_apart, sample_rows
 from bqml_text_embeddings.steps.search import SemanticSearch
 from bqml_text_embeddings.steps.vertex_connection import VertexConnection
+from stack import config
 
 
 def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
