@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from stack.config import Settings
+from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
 
 LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
 
@@ -75,9 +75,9 @@ def connection_id(dataset: str) -> str:
     return f"{dataset}_vertex"
 
 
-def endpoint_numeric_id(settings: Settings, stack: str) -> str:
+def endpoint_numeric_id(project: str, region: str, stack: str) -> str:
     """Vertex AI endpoint ids are numeric (no leading zero, at most 10 digits); stable per stack."""
-    digest = int(hashlib.sha256(f"{settings.project}/{settings.region}/{stack}".encode()).hexdigest(), 16)
+    digest = int(hashlib.sha256(f"{project}/{region}/{stack}".encode()).hexdigest(), 16)
     return str(1_000_000_000 + digest % 9_000_000_000)
 
 
@@ -94,7 +94,7 @@ def serving_repository_id(stack: str) -> str:
     return f"bqml-te-{cleaned}"[:63].rstrip("-")
 
 
-# --- corpora: the user's own tables, kept embedded (bqml_text_embeddings/steps/corpus.py) ---------------------
+# --- corpora: the user's own tables, kept embedded (bqml_text_embeddings/corpus/component.py) ---------------------
 # These take the dataset as "project.dataset": a corpus component is given its dataset, not the settings.
 
 

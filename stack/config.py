@@ -190,6 +190,7 @@ class CorpusSettings:
     notify_topic: str | None  # projects/P/topics/T: a Pub/Sub message after every run
     newest_by: str | None  # of several rows with one key, the one with the greatest value wins
     max_delete_percent: int  # a run that would delete more of the corpus than this deletes nothing and fails
+    batch_size_set: int | None = None  # the batchSize given; None: each model's own default
 
     def batch_size(self, model: str) -> int:
         return self.batch_sizes[model]
@@ -210,6 +211,7 @@ class Settings:
     text_embedding: TextEmbeddingSettings
     evaluation: EvaluationSettings
     corpora: tuple[CorpusSettings, ...] = ()
+    apis: tuple[str, ...] = ()  # more Google APIs the program's other components need turned on
 
     def sources_for(self, model: str) -> dict[str, str]:
         keys = catalog.get(model).source_keys()
@@ -375,6 +377,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
         text_embedding=text_embedding,
         evaluation=evaluation,
         corpora=corpora,
+        apis=tuple(raw.get("apis") or ()),
     )
 
 
@@ -709,6 +712,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
         notify_topic=topic,
         newest_by=newest_by,
         max_delete_percent=delete_percent,
+        batch_size_set=batch,
     )
 
 

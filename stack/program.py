@@ -1,30 +1,21 @@
-"""The whole tutorial as one Pulumi program: configure, then declare."""
-
-from __future__ import annotations
+"""This repository's stack: its config mapped to the package's components, and their outputs exported."""
 
 from typing import Any
 
 import pulumi
 
-from bqml_text_embeddings.bigquery import sql
-from bqml_text_embeddings.bigquery.embedding import Purpose
+from bqml_text_embeddings import EmbeddedCorpus, EmbeddedCorpusArgs, TextEmbeddingsTutorial, TextEmbeddingsTutorialArgs
 from bqml_text_embeddings.build import BuildError, BuiltModel, ensure_all_built, runtimes
-from bqml_text_embeddings.naming import dataset_path
-from bqml_text_embeddings.steps.bert_serving import BertServing
-from bqml_text_embeddings.steps.corpus import Corpus, Place
-from bqml_text_embeddings.steps.evaluation import EmbeddingQuality
-from bqml_text_embeddings.steps.foundation import Foundation
-from bqml_text_embeddings.steps.imported_model import ImportedModel
-from bqml_text_embeddings.steps.managed_embedding import ManagedEmbedding
-from bqml_text_embeddings.steps.samples import PASTE_ROWS, SamplePredictions, ServedModel, lives_apart, sample_rows
-from bqml_text_embeddings.steps.search import SemanticSearch
-from bqml_text_embeddings.steps.vertex_connection import VertexConnection
 from stack import config
+
+# An EmbeddedCorpus needs a service account (IAM) and BigQuery's scheduler (Data Transfer).
+CORPUS_APIS = ("iam.googleapis.com", "bigquerydatatransfer.googleapis.com")
+REMOTE_MODELS = ("bert", "textembedding")
 
 
 def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
     """Every chosen model that has a SavedModel, built and checked: a cached one costs a JSON read,
-    cold ones are built side by side, each in a process of its own."""
+    cold ones are built side by side, each in a process of its own (the components then find them cached)."""
     requested = {model: settings.sources_for(model) for model in settings.built_models}
     built = ensure_all_built(requested, settings.build_dir, jobs=settings.build_jobs, report=pulumi.log.info)
     if "bert" in built:
@@ -54,119 +45,115 @@ def run() -> dict[str, Any]:
     return declare(*configure())
 
 
-def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
-    base = Foundation("tutorial", settings)
-    p = settings.project
-    connection = (
-        VertexConnection("vertex", p, settings.location, settings.dataset, base.services) if settings.with_stack_connection else None
-    )
-    # BERT in a dataset of its own in gcp:region has its own connection there (docs/bert-placement.md).
-    bert_connection = (
-        VertexConnection(
-            "bert-vertex", p, settings.region, settings.dataset_of("bert"), base.services,
-            prefix="bert-", friendly_name="Vertex AI for BERT's remote model",
-        )
-        if settings.bert_apart
-        else connection
-    )
-    served: dict[str, ServedModel] = {}
-    bert = None
-    for model in settings.models:
-        if model == "bert":
-            assert bert_connection is not None
-            served[model] = bert = BertServing("bert", settings, built[model], base.dataset_for(model), bert_connection, base.services)
-        elif model == "textembedding":
-            assert connection is not None
-            served[model] = ManagedEmbedding(model, settings, base.dataset, connection, base.services)
-        else:
-            served[model] = ImportedModel(model, settings, built[model], base.bucket, base.dataset)
+def tutorial_args(settings: config.Settings) -> TextEmbeddingsTutorialArgs:
+    bert = settings.bert
+    return {
+        "project": settings.project,
+        "region": settings.region,
+        "location": settings.location,
+        "dataset": settings.dataset,
+        "models": list(settings.models),
+        "model_sources": dict(settings.model_sources),
+        "build_dir": str(settings.build_dir),
+        "build_jobs": settings.build_jobs or 0,
+        "sample_predictions": {"rows": settings.samples.rows, "table": settings.samples.table, "column": settings.samples.column},
+        "bert": {
+            "machine_type": bert.machine_type,
+            "min_replicas": bert.min_replicas,
+            "max_replicas": bert.max_replicas,
+            "runtime": bert.runtime,
+            "remote_model_location": bert.remote_model_location,
+            **({"serving_image": bert.serving_image} if bert.serving_image else {}),
+        },
+        "text_embedding": {"endpoint": settings.text_embedding.endpoint},
+        "evaluation": {"rows": settings.evaluation.rows},
+        "apis": list(CORPUS_APIS) if settings.corpora else [],
+    }
 
+
+def corpus_args(corpus: config.CorpusSettings, settings: config.Settings, tutorial: TextEmbeddingsTutorial) -> EmbeddedCorpusArgs:
+    args: EmbeddedCorpusArgs = {
+        "project": settings.project,
+        "location": settings.location,
+        "dataset": tutorial.dataset_resource.dataset_id,
+        "table": corpus.table,
+        "key": list(corpus.key),
+        "text": corpus.text,
+        "models": {model: tutorial.served[model].embedding_model for model in corpus.models},
+        "schedule": corpus.schedule or "none",
+        "max_attempts": corpus.max_attempts,
+        "time_budget_minutes": corpus.time_budget_minutes,
+        "max_delete_percent": corpus.max_delete_percent,
+        "index": corpus.index or "none",
+        "notify_email": corpus.notify_email,
+    }
+    if corpus.batch_size_set is not None:
+        args["batch_size"] = corpus.batch_size_set
+    if corpus.newest_by:
+        args["newest_by"] = corpus.newest_by
+    if corpus.notify_topic:
+        args["notify_topic"] = corpus.notify_topic
+    if tutorial.connection_component is not None and any(model in REMOTE_MODELS for model in corpus.models):
+        args["connection"] = tutorial.connection_component.reference
+    return args
+
+
+def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
+    tutorial = TextEmbeddingsTutorial("tutorial", tutorial_args(settings))
     outputs: dict[str, Any] = {
-        "dataset": f"{p}.{settings.dataset}",
-        "bucket": base.bucket.name,
-        "models": {model: component.model_id for model, component in served.items()},
+        "dataset": tutorial.dataset,
+        "bucket": tutorial.bucket,
+        "models": tutorial.model_ids,
     }
     if settings.samples.enabled:
-        samples = {
-            model: SamplePredictions(f"{model}-samples", settings, model, component, base.dataset_for(model))
-            for model, component in served.items()
-        }
-        outputs["sampleTables"] = {model: s.table_id for model, s in samples.items()}
-        searches = {model: SemanticSearch(model, settings, served[model], s) for model, s in samples.items()}
-        outputs["searchQueries"] = {model: search.query for model, search in searches.items()}
-        outputs["searchFunctions"] = {model: search.function_id for model, search in searches.items()}
-    # A model that lives apart reads its ten rows from the sample rows' copy, made only with samples on.
-    outputs["predictQueries"] = {
-        model: sql.render(
-            "embedding_query", embeddings=component.embedder.embed(sample_rows(settings, model, PASTE_ROWS), Purpose.DOCUMENT)
-        )
-        for model, component in served.items()
-        if settings.samples.enabled or not lives_apart(settings, model)
-    }
+        outputs["sampleTables"] = tutorial.sample_tables
+        outputs["searchQueries"] = tutorial.search_queries
+        outputs["searchFunctions"] = tutorial.search_functions
+    outputs["predictQueries"] = tutorial.predict_queries
     if settings.evaluation.enabled:
-        datasets = {model: base.dataset_for(model) for model in served}
-        quality = EmbeddingQuality("embedding-quality", settings, served, base.dataset, datasets)
-        outputs["embeddingQualityTable"] = quality.table_id
-        outputs["embeddingQuality"] = quality.figures
+        outputs["embeddingQualityTable"] = tutorial.embedding_quality_table
+        outputs["embeddingQuality"] = tutorial.embedding_quality
     if settings.corpora:
-        outputs["corpora"] = declare_corpora(settings, base, served, connection)
-    if connection is not None:
-        outputs["connection"] = connection.reference
-    links = {
-        "dataset": _dataset_link(p, settings.dataset),
-        "bucket": pulumi.Output.concat("https://console.cloud.google.com/storage/browser/", base.bucket.name, f"?project={p}"),
-    }
-    if settings.bert_apart:
-        assert bert_connection is not None
-        outputs["bertDataset"] = f"{p}.{settings.dataset_of('bert')}"
-        outputs["bertConnection"] = bert_connection.reference
-        links["bertDataset"] = _dataset_link(p, settings.dataset_of("bert"))
-    if bert is not None:
-        outputs["bertBucket"] = bert.bucket.name
-        outputs["bertEndpoint"] = bert.endpoint_url
-        links["bertEndpoint"] = pulumi.Output.concat(
-            f"https://console.cloud.google.com/vertex-ai/online-prediction/locations/{settings.region}/endpoints/",
-            bert.endpoint.name,
-            f"?project={p}",
-        )
-    outputs["consoleLinks"] = links
+        outputs["corpora"] = declare_corpora(settings, tutorial)
+    if tutorial.connection_component is not None:
+        outputs["connection"] = tutorial.connection
+    if tutorial.bert_dataset is not None:
+        outputs["bertDataset"] = tutorial.bert_dataset
+        outputs["bertConnection"] = tutorial.bert_connection
+    if tutorial.bert is not None:
+        outputs["bertBucket"] = tutorial.bert.bucket_name
+        outputs["bertEndpoint"] = tutorial.bert.endpoint_url
+    outputs["consoleLinks"] = tutorial.console_links
     return outputs
 
 
-def _dataset_link(project: str, dataset: str) -> str:
-    return f"https://console.cloud.google.com/bigquery?project={project}&ws=!1m4!1m3!3m2!1s{project}!2s{dataset}"
-
-
-def declare_corpora(
-    settings: config.Settings, base: Foundation, served: dict[str, ServedModel], connection: VertexConnection | None
-) -> dict[str, Any]:
+def declare_corpora(settings: config.Settings, tutorial: TextEmbeddingsTutorial) -> dict[str, Any]:
     """Every corpus kept embedded; per corpus the queries a user runs to watch it, search it and refresh it."""
-    place = Place(
-        project=settings.project,
-        location=settings.location,
-        dataset=base.dataset,
-        dataset_path=dataset_path(settings),
-        stack=pulumi.get_stack(),
-        apis=(base.services["iam.googleapis.com"], base.services["bigquerydatatransfer.googleapis.com"]),
-    )
+    after = [tutorial.dataset_resource, *(tutorial.services[api] for api in CORPUS_APIS)]
     outputs: dict[str, Any] = {}
     for spec in settings.corpora:
-        corpus = Corpus(spec, place, {model: served[model] for model in spec.models}, connection)
+        corpus = EmbeddedCorpus(
+            spec.name,
+            corpus_args(spec, settings, tutorial),
+            # Stacks made before the package knew a corpus as bqml-text-embeddings:bigquery:Corpus.
+            pulumi.ResourceOptions(depends_on=after, aliases=[pulumi.Alias(type_="bqml-text-embeddings:bigquery:Corpus")]),
+            named_as=f"{config.NAMESPACE}:corpora.{spec.name}",
+        )
         outputs[spec.name] = {
-            "statusView": corpus.view_id,
+            "statusView": corpus.status_view,
             "statusQuery": corpus.status_query,
-            "repeatedKeysView": corpus.repeated_keys_view_id,
-            "refresher": corpus.refresher.email,
+            "repeatedKeysView": corpus.repeated_keys_view,
+            "refresher": corpus.refresher,
             "models": {
                 model: {
-                    "table": part.tables.embeddings,
-                    "failures": part.tables.failures,
+                    "table": part.tables.apply(lambda t: t.embeddings),
+                    "failures": part.tables.apply(lambda t: t.failures),
                     "searchQuery": part.search_query,
                     "searchFunction": part.function_id,
                     "refreshNow": part.refresh_now,
                     "modelVersion": part.model_version,
                 }
-                for model, part in corpus.models.items()
+                for model, part in corpus.parts.items()
             },
         }
     return outputs

@@ -22,9 +22,9 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from bqml_text_embeddings.bigquery import refresh, sql
-from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose
-from bqml_text_embeddings.bigquery.refresh import Refresh, Source, Tables
+from bqml_text_embeddings.bigquery import sql
+from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose, model_version
+from bqml_text_embeddings.corpus.refresh import Refresh, Source, Tables
 from tests.googlesql import Engine, Table
 from tests.googlesql.database import Database
 from tests.googlesql.script import Script, Step
@@ -104,7 +104,7 @@ def plan(
         source=Source(SOURCE, key, "body", newest_by),
         tables=tables_for(name),
         embedder=model,
-        model_version=refresh.model_version([model.seed, str(model.length)]),
+        model_version=model_version([model.seed, str(model.length)]),
         batch_size=batch_size,
         max_attempts=max_attempts,
         time_budget_minutes=time_budget_minutes,

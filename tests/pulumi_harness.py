@@ -36,6 +36,7 @@ class Declared:
     inputs: dict[str, Any]
     parent: str
     dependencies: set[str] = field(default_factory=set)
+    aliases: list[dict[str, Any]] = field(default_factory=list)  # alias specs: name, type, parent (None: the root)
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -80,8 +81,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=rpc.deserialize_properties(request.object),
                 parent=request.parent,
                 dependencies=dependencies,
+                aliases=[_alias(alias) for alias in request.aliases],
             )
         return response
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    if alias.urn:
+        return {"urn": alias.urn}
+    spec = alias.spec
+    parent: Any = ... if not (spec.parentUrn or spec.noParent) else (None if spec.noParent else spec.parentUrn)
+    return {"name": spec.name or None, "type": spec.type or None, "parent": parent}
 
 
 @dataclass

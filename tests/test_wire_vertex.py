@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from bqml_text_embeddings import retry
-from bqml_text_embeddings.steps.bert_serving import tf_serving_container
+from bqml_text_embeddings.models.bert import tf_serving_container
 from bqml_text_embeddings.vertex import ops as vertex_ops
 from bqml_text_embeddings.vertex.resources import VertexDeploymentProvider, VertexModelProvider
 from tests.wire.clients import vertex_factory

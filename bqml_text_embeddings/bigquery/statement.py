@@ -121,13 +121,13 @@ class SqlStatement(pulumi.ComponentResource):
         project: str,
         location: str,
         sql_text: pulumi.Input[str],
-        makes: tuple[Kind, str],
+        makes: tuple[Kind, pulumi.Input[str]],
         expect: pulumi.Input[Mapping[str, str]] | None = None,
         wait_for_iam: bool = False,
         triggers: Sequence[pulumi.Input[str]] = (),
         report_sql: str | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
-        drop: sql.Fragment | None = None,
+        drop: pulumi.Input[str] | None = None,
         provider: ResourceProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -135,7 +135,7 @@ class SqlStatement(pulumi.ComponentResource):
         kind, target = makes
         if drop is None:
             template, target_key = _DROP_TEMPLATES[kind]
-            drop = sql.render(template, **{target_key: target})
+            drop = pulumi.Output.from_input(target).apply(lambda made: str(sql.render(template, **{target_key: made})))
         self.statement = _Statement(
             name,
             provider or BigQueryStatementProvider(),

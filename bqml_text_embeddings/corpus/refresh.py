@@ -10,8 +10,6 @@ tests execute the procedure's own text on the GoogleSQL reference engine.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from bqml_text_embeddings.bigquery import sql
@@ -91,11 +89,6 @@ class Statements:
     drop_other_dims: sql.Fragment
     log_run: sql.Fragment
     lease_release: sql.Fragment
-
-
-def model_version(versions: Sequence[str]) -> str:
-    """A short stable name for what a model would answer (its SQL, its deployment): a change re-embeds."""
-    return hashlib.sha256("\n".join(versions).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

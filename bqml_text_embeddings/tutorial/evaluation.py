@@ -10,8 +10,6 @@ A model that lives apart (BERT in gcp:region) is measured beside itself, on a
 copy of the reviews, and its row of figures is copied back for embedding_quality.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,8 +28,9 @@ from bqml_text_embeddings.naming import (
     quality_row_table,
     sentiment_model_id,
 )
-from bqml_text_embeddings.steps.samples import ServedModel, lives_apart
-from stack.config import IMDB_REVIEWS, Settings
+from bqml_text_embeddings.tutorial.samples import ServedModel, lives_apart
+from bqml_text_embeddings.tutorial.spec import IMDB_REVIEWS
+from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class ModelEvaluation(pulumi.ComponentResource):
         classifier_id = sentiment_model_id(settings, model)
         self.table_id = model_quality_table(settings, model)
 
-        def statement(name: str, text: str, makes: tuple, triggers: list, after: list) -> SqlStatement:
+        def statement(name: str, text: pulumi.Input[str], makes: tuple, triggers: list, after: list) -> SqlStatement:
             return SqlStatement(
                 f"{model}-{name}",
                 project=settings.project,
@@ -82,10 +81,12 @@ class ModelEvaluation(pulumi.ComponentResource):
         rows = sql.render("evaluation_rows", reviews=reviews.table_id)
         self.embeddings = statement(
             "evaluation-embeddings",
-            sql.render("embeddings_table", table=embeddings_id, embeddings=served.embedder.embed(rows, Purpose.CLASSIFICATION)),
+            served.embedder.apply(
+                lambda e: str(sql.render("embeddings_table", table=embeddings_id, embeddings=e.embed(rows, Purpose.CLASSIFICATION)))
+            ),
             ("TABLE", embeddings_id),
             [*served.versions, reviews.version],
-            [served.statement.statement, reviews.resource],
+            [served.ready, reviews.resource],
         )
         self.classifier = statement(
             "sentiment-classifier",

@@ -1,7 +1,5 @@
 """Tutorial step 5: sample embeddings, kept as a table per model with the same leading columns."""
 
-from __future__ import annotations
-
 from typing import Protocol
 
 import pulumi
@@ -12,17 +10,17 @@ from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose
 from bqml_text_embeddings.bigquery.row_copy import RowCopy
 from bqml_text_embeddings.bigquery.statement import SqlStatement
 from bqml_text_embeddings.naming import sample_source_table, sample_table_id
-from stack.config import Settings
+from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
 
 PASTE_ROWS = 10  # rows the ready-to-paste queries embed
 
 
 class ServedModel(Protocol):
-    """What the steps after a model need of it (ImportedModel, BertServing, ManagedEmbedding)."""
+    """What the steps after a model need of it (TfHubEmbeddingModel, BertEmbeddingModel, ManagedEmbeddingModel)."""
 
-    model_id: str
-    embedder: Embedder
-    statement: SqlStatement
+    model_id: pulumi.Output[str]
+    embedder: pulumi.Output[Embedder]
+    ready: pulumi.Resource  # the statement that made the BigQuery model
     versions: list[pulumi.Output[str]]  # change whenever the model would answer differently
 
 
@@ -71,16 +69,18 @@ class SamplePredictions(pulumi.ComponentResource):
             else None
         )
         # The sample table is what semantic search searches: embedded as documents.
-        embeddings = served.embedder.embed(sample_rows(settings, model, settings.samples.rows), Purpose.DOCUMENT)
+        rows = sample_rows(settings, model, settings.samples.rows)
         self.statement = SqlStatement(
             f"{model}-sample-embeddings",
             project=settings.project,
             location=settings.location_of(model),
-            sql_text=sql.render("embeddings_table", table=self.table_id, embeddings=embeddings),
+            sql_text=served.embedder.apply(
+                lambda embedder: str(sql.render("embeddings_table", table=self.table_id, embeddings=embedder.embed(rows, Purpose.DOCUMENT)))
+            ),
             makes=("TABLE", self.table_id),
             # A replaced model (or a new copy of the rows) leaves this statement's text unchanged; re-run it all the same.
             triggers=[*served.versions, *([source.job_id] if source else [])],
-            depends_on=[served.statement.statement, *([source.copy] if source else [])],
+            depends_on=[served.ready, *([source.copy] if source else [])],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"table_id": self.table_id})

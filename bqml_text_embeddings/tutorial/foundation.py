@@ -1,12 +1,10 @@
 """Tutorial step 1: the APIs, the dataset and the bucket; BERT's dataset in gcp:region when it lives apart."""
 
-from __future__ import annotations
-
 import pulumi
 import pulumi_gcp as gcp
 
 from bqml_text_embeddings.naming import LABELS
-from stack.config import Settings
+from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
 
 
 class Foundation(pulumi.ComponentResource):
@@ -15,8 +13,7 @@ class Foundation(pulumi.ComponentResource):
         apis = ["bigquery.googleapis.com", "storage.googleapis.com"]
         if settings.with_connection:
             apis += ["bigqueryconnection.googleapis.com", "aiplatform.googleapis.com"]
-        if settings.corpora:  # a service account per corpus, and BigQuery's scheduler
-            apis += ["iam.googleapis.com", "bigquerydatatransfer.googleapis.com"]
+        apis += [api for api in settings.apis if api not in apis]  # what the program's other components need
         if settings.with_bert and settings.bert.mirrors_image:
             apis += ["artifactregistry.googleapis.com"]  # the remote repository TensorFlow Serving's image comes through
         # Never disabled on destroy: other work in the project may use them.

@@ -1,4 +1,4 @@
-"""Tutorial step 2's upload: a built SavedModel as bucket objects, one per file."""
+"""A built SavedModel uploaded as bucket objects, one per file (the tutorial's step 2)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class ModelArtifact(pulumi.ComponentResource):
         self,
         name: str,
         built: BuiltModel,
-        bucket: gcp.storage.Bucket,
+        bucket: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
         version_dir: str = "",
     ) -> None:
@@ -31,12 +31,12 @@ class ModelArtifact(pulumi.ComponentResource):
         self.objects = [
             gcp.storage.BucketObject(
                 f"{name}/{item['path']}",
-                bucket=bucket.name,
+                bucket=bucket,
                 name=f"{self.prefix}{version_dir}{item['path']}",
                 source=pulumi.FileAsset(str(built.path / item["path"])),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for item in built.files
         ]
-        self.uri = pulumi.Output.concat("gs://", bucket.name, "/", self.prefix)
+        self.uri = pulumi.Output.concat("gs://", bucket, "/", self.prefix)
         self.register_outputs({"uri": self.uri})
