@@ -3,7 +3,7 @@
 It speaks what the project uses: jobs.insert, jobs.get and jobs.getQueryResults
 for statements and queries, load jobs through jobs.insert's media upload
 (multipart, and resumable for 5 MiB and more, as the client chooses), models.get,
-tables.get and routines.get for reads. Every request is routed by the discovery
+tables.get and routines.get for reads, tables.testIamPermissions for the preflight. Every request is routed by the discovery
 document's method paths and its body and query checked against the document's
 resources; a request the document does not allow is answered 400 and recorded in
 `problems`. Statements are parsed with sqlglot's BigQuery dialect and executed
@@ -54,6 +54,7 @@ ROUTES = [
     ("models", "get", "GET"),
     ("tables", "get", "GET"),
     ("routines", "get", "GET"),
+    ("tables", "testIamPermissions", "POST"),
 ]
 _STATUS_OF_REASON = {
     "invalidQuery": 400,
@@ -119,6 +120,7 @@ class BigQueryServer:
         self.cancelled: list[str] = []
         self.indexes: dict[str, str] = {}  # table -> its vector index
         self.table_bytes: dict[str, int] = {}  # size_bytes that __TABLES__ reports per table (0 when not set)
+        self.table_permissions: dict[str, set[str]] = {}  # the caller's permissions per table (absent: every one asked for)
         self.problems: list[str] = []
         self.faults_injected = 0
         self._faults: dict[str, list[Fault]] = {}
@@ -402,6 +404,14 @@ class BigQueryServer:
 
     def _tables_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
         return self._lookup(self.tables, params, "tableId", "Table")
+
+    def _tables_testIamPermissions(self, params: dict[str, str], _args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        full = f"{params['projectsId']}.{params['datasetsId']}.{params['tablesId']}"
+        if full not in self.tables:
+            raise _Refused("notFound", f"Not found: Table {params['projectsId']}:{params['datasetsId']}.{params['tablesId']}")
+        asked = body.get("permissions", [])
+        held = self.table_permissions.get(full, set(asked))
+        return {"permissions": [p for p in asked if p in held]}
 
     def _routines_get(self, params: dict[str, str], _args: dict[str, str], _body: Any) -> dict[str, Any]:
         return self._lookup(self.routines, params, "routineId", "Routine")

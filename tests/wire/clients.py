@@ -51,3 +51,41 @@ def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str],
     sleeps: list[float] = []
     make.sleeps = sleeps  # type: ignore[attr-defined]
     return make
+
+
+def preflight_clients(project: str, services: str, resource_manager: str, bigquery_url: str, artifacts: str, quotas: str) -> Any:
+    """What infra.preflight.run.make_clients makes, talking to servers on 127.0.0.1.
+
+    REST calls carry a fixed access token (google.oauth2 Credentials with no refresh) and the
+    stack's project as quota project, as make_clients gives ADC without one; every registry host
+    lands on the Artifact Registry server, and `clients.hosts` records which were asked for.
+    """
+    import grpc
+    from google.auth.transport.requests import AuthorizedSession
+    from google.cloud import bigquery, resourcemanager_v3
+    from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
+    from google.oauth2.credentials import Credentials
+
+    from infra.preflight import rest
+    from infra.preflight.run import Clients
+    from tests.wire.rest_server import TOKEN
+
+    session = AuthorizedSession(Credentials(token=TOKEN, quota_project_id=project))
+    hosts: list[str] = []
+
+    def registry(host: str) -> rest.Rest:
+        hosts.append(host)
+        return rest.Rest(session, artifacts)
+
+    clients = Clients(
+        services=rest.Rest(session, services),
+        projects=resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=grpc.insecure_channel(resource_manager))),
+        bigquery=bigquery.Client(
+            project=project, credentials=AnonymousCredentials(), client_options=ClientOptions(api_endpoint=bigquery_url)
+        ),
+        artifacts=rest.Rest(session, artifacts),
+        registry=registry,
+        quotas=rest.Rest(session, quotas),
+    )
+    clients.hosts = hosts  # type: ignore[attr-defined]
+    return clients
