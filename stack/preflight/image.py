@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from bqml_text_embeddings import locations
 from bqml_text_embeddings.build import runtimes
-from infra.naming import serving_repository_id
+from bqml_text_embeddings.naming import serving_repository_id
 from stack.config import NAMESPACE, Settings
 from stack.preflight import rest
 from stack.preflight.report import Line, fail, note, ok

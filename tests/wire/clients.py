@@ -54,7 +54,7 @@ def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str],
 
 
 def preflight_clients(project: str, services: str, resource_manager: str, bigquery_url: str, artifacts: str, quotas: str) -> Any:
-    """What infra.preflight.run.make_clients makes, talking to servers on 127.0.0.1.
+    """What stack.preflight.run.make_clients makes, talking to servers on 127.0.0.1.
 
     REST calls carry a fixed access token (google.oauth2 Credentials with no refresh) and the
     stack's project as quota project, as make_clients gives ADC without one; every registry host
@@ -66,8 +66,8 @@ def preflight_clients(project: str, services: str, resource_manager: str, bigque
     from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
     from google.oauth2.credentials import Credentials
 
-    from infra.preflight import rest
-    from infra.preflight.run import Clients
+    from stack.preflight import rest
+    from stack.preflight.run import Clients
     from tests.wire.rest_server import TOKEN
 
     session = AuthorizedSession(Credentials(token=TOKEN, quota_project_id=project))
