@@ -11,6 +11,7 @@ survive. Prints every survivor, the score, and writes them as JSON.
     .venv/bin/python scripts/sql_mutations.py                 # all mutants, 2 workers
     .venv/bin/python scripts/sql_mutations.py --list          # the mutants only
     .venv/bin/python scripts/sql_mutations.py --only batch.sql --jobs 1
+    .venv/bin/python scripts/sql_mutations.py --again benchmarks/.work/sql_mutations.json   # last run's survivors
 """
 
 from __future__ import annotations
@@ -195,8 +196,12 @@ def main() -> int:
     parser.add_argument("--only", help="one file of sql/corpus/")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / ".work" / "sql_mutations.json")
+    parser.add_argument("--again", type=Path, help="run only the mutants a previous run's JSON lists as survived")
     args = parser.parse_args()
     found = mutants(args.only)
+    if args.again:
+        survived = {(m["file"], m["offset"], m["after"]) for m in json.loads(args.again.read_text()) if m["outcome"] == "survived"}
+        found = [m for m in found if (m.file, m.offset, m.after) in survived]
     if args.list:
         for m in found:
             print(f"{m.file}:{m.line}: {m.what}: {m.before!r} -> {m.after!r}")

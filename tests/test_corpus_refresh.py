@@ -472,6 +472,73 @@ def test_a_takeover_during_a_batch_transaction_waits_for_it_then_stops_the_run(w
     assert len(world.embeddings) == 12  # the batch under way committed whole; the next one stopped
 
 
+def test_a_takeover_between_the_renewal_and_the_transaction_stops_the_batch_before_it_writes(world: World) -> None:
+    p = plan(batch_size=6)
+    takeover = str(sql.render("corpus/lease_takeover", lease=TABLES.lease, model="fake"))
+    run = world.start(p)
+    for step in run.steps():
+        if step.kind == "BeginStatement" and len(run.calls) == 2:
+            world.execute(takeover)  # renewed a statement ago; the transaction's snapshot sees the lease gone
+    assert run.error == "this refresh lost its lease: a newer run or procedure took over"
+    assert len(world.embeddings) == 6  # only the first batch
+
+
+def test_a_run_that_lost_its_lease_leaves_the_new_holders_lease_as_it_is(world: World) -> None:
+    """A run that lost the lease changes nothing more: neither its renewal nor its release touches the new holder's row."""
+    p = plan(batch_size=6)
+    takeover = str(sql.render("corpus/lease_takeover", lease=TABLES.lease, model="fake"))
+    old, new = world.start(p), world.start(plan(fake_model(seed="v2"), batch_size=6))
+    newer = new.steps()
+    for step in old.steps():
+        if step.kind == "UpdateStatement" and "SET expires_at" in step.text and len(old.calls) == 2:
+            world.execute(takeover)  # `pulumi up` with a new model: the old run's first fill cancelled, the new one started
+            while not (world.tables[TABLES.lease].rows[0]["holder"] or "").strip():
+                next(newer)  # the new run takes the lease
+            held = dict(world.tables[TABLES.lease].rows[0])
+    assert old.error == "this refresh lost its lease: a newer run or procedure took over"
+    assert world.tables[TABLES.lease].rows[0] == held  # still the new run's, expiry untouched
+    list(newer)
+    assert new.outcome == "done"
+
+
+def test_a_run_whose_first_statements_take_long_keeps_its_lease(world: World) -> None:
+    """The lease is taken for twice the time budget, not renewed until the first batch: a slow start keeps it."""
+    p = plan(batch_size=6, time_budget_minutes=60)
+    first = world.start(p)
+    steps = first.steps()
+    for step in steps:
+        if step.kind == "CreateTableStatement" and "_todo" in step.text:
+            world.db.clock.now += dt.timedelta(minutes=30)  # reading a large source takes a while
+            second = world.refresh(p)
+            break
+    list(steps)
+    assert second.outcome.startswith("skipped") and first.outcome == "done"
+
+
+def test_a_lease_is_held_until_strictly_after_it_expires(world: World) -> None:
+    p = plan(batch_size=24)
+    holder = world.start(p)
+    steps = holder.steps()
+    for step in steps:
+        if step.kind == "BeginStatement":
+            break  # holding the lease, mid-run
+    expires = world.tables[TABLES.lease].rows[0]["expires_at"]
+    other = world.start(p)
+    for step in other.steps():
+        if step.kind == "UpdateStatement" and "SET holder = run_id" in step.text:
+            world.db.clock.now = expires - world.db.clock.step  # this statement runs at the very instant it expires
+    assert other.outcome.startswith("skipped")
+    holder.script.kill()
+
+
+def test_a_batch_answered_mostly_with_empty_vectors_does_not_set_the_length_of_a_model_unknown_beforehand(world: World) -> None:
+    p = plan(fake_model(known=False), batch_size=5)
+    world.faults = {str(i): Fault(dims=0) for i in (1, 10, 11)}  # "1", "10", "11", "12", "13": the first batch, 3 of 5 empty
+    world.refresh(p)
+    assert {len(row["embedding"]) for row in world.embeddings} == {4} and len(world.embeddings) == 21
+    assert {by_id(world.failures)[k]["error"] for k in ("1", "10", "11")} == {"the model returned an empty embedding"}
+
+
 def test_a_batch_that_fails_rolls_back_whole_and_the_run_logs_why_and_what_it_sent(world: World) -> None:
     p = plan(batch_size=5)
     world.faults = {"14": Fault(statement_error="TensorFlow worker out of memory")}  # an imported model fails whole statements
