@@ -36,7 +36,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
         if message:
             problems.append((key, message))
 
-    ok = object_keys(spec, [*CORPUS_REQUIRED, *DEFAULT_CORPUS], key_of, fail)
+    keys_known = object_keys(spec, [*CORPUS_REQUIRED, *DEFAULT_CORPUS], key_of, fail)
     for required in CORPUS_REQUIRED:
         if spec.get(required) is None:
             bad(required, "required: " + CORPUS[required].fix)
@@ -89,7 +89,7 @@ def _corpus(name: str, spec: Any, stack_models: list[str], location: str | None,
 
     for key_name, message in problems:
         fail(f"{key_of}.{key_name}", message)
-    if problems or not ok:
+    if problems or not keys_known:
         return None
     return CorpusSettings(
         name=name,

@@ -25,7 +25,7 @@ from stack.config.keys import (
     TEXT_EMBEDDING,
 )
 from stack.config.placement import bert_placement
-from stack.config.problems import Problems
+from stack.config.problems import Fail, Problems
 from stack.config.rules import MODEL_CHOICES, PROJECT_ROOT
 from stack.config.sections import parse_evaluation, parse_samples, parse_text_embedding
 from stack.config.settings import Settings
@@ -56,8 +56,9 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     if region_problem:
         fail("gcp:region", region_problem)
 
-    location = validate.normalize_location(get(LOCATION))
-    if problem := validate.location(get(LOCATION)):
+    given_location = get(LOCATION)
+    location = validate.normalize_location(given_location)  # US, EU or a region, as BigQuery spells it
+    if problem := validate.location(given_location):
         fail("location", problem)
 
     dataset = get(DATASET)
@@ -110,7 +111,7 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
     )
 
 
-def _model_sources(value: Any, fail: Problems) -> dict[str, str]:
+def _model_sources(value: Any, fail: Fail) -> dict[str, str]:
     keys = list(MODEL_SOURCES.choices)
     if not isinstance(value, dict):
         fail("modelSources", f"{value!r}: give an object of source handles keyed by {keys}")
