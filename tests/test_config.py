@@ -10,6 +10,7 @@ import yaml
 
 from stack import config
 from stack.config import ConfigError, parse
+from stack.config import bert as config_bert
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,9 +196,9 @@ def test_the_prebuilt_runtime_uses_the_image_nearest_the_region_until_google_end
     prebuilt = "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"  # Google's own: any of its hosts
     assert parse({"project": "my-proj-123", "bert": {"servingImage": prebuilt, "runtime": "prebuilt-tf2-cpu.2-15"}}).bert.serving_image == prebuilt
 
-    monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 14))
+    monkeypatch.setattr(config_bert, "_today", lambda: date(2027, 1, 14))
     assert bert("us-central1").runtime == "prebuilt-tf2-cpu.2-15"  # the last day it is available
-    monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 15))
+    monkeypatch.setattr(config_bert, "_today", lambda: date(2027, 1, 15))
     with pytest.raises(ConfigError) as failure:
         bert("us-central1")
     assert str(failure.value).splitlines()[1] == (
