@@ -7,12 +7,16 @@ problem naming the component and the argument, as the stack's config does with i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
+from bqml_text_embeddings.config.problems import Problems
+
 Rule = Callable[[Any], str | None]
+T = TypeVar("T")
 
 
 class ArgumentError(ValueError):
@@ -47,3 +51,28 @@ def opts_after(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None, *mo
     """A first child's options: parented to the component, and after what the component was declared after
     (a component's depends_on does not hold its children back on its own), and `more`."""
     return pulumi.ResourceOptions(parent=parent, depends_on=[*depends(opts), *more])
+
+
+def camel(name: str) -> str:
+    """An argument's name as the configuration (and every non-Python language) spells it: max_replicas -> maxReplicas."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake(name: str) -> str:
+    """A configuration key as a Python argument: bert.maxReplicas -> bert.max_replicas."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m[1].lower(), name)
+
+
+def argument_name(what: str, key: str) -> str:
+    """A configuration key named as the component's argument: gcp:region -> `what: region`."""
+    return f"{what}: {snake(key.rpartition(':')[2])}"
+
+
+def by_config_rules(what: str, parse: Callable[[Problems], T]) -> T:
+    """`parse` run with the configuration's rules (bqml_text_embeddings/config), its problems named as arguments."""
+    problems = Problems(lambda key: argument_name(what, key))
+    result = parse(problems)
+    if problems.lines:
+        raise ArgumentError("invalid arguments:\n  " + "\n  ".join(problems.lines))
+    return result

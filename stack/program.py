@@ -6,11 +6,11 @@ import pulumi
 
 from bqml_text_embeddings import EmbeddedCorpus, EmbeddedCorpusArgs, TextEmbeddingsTutorial, TextEmbeddingsTutorialArgs
 from bqml_text_embeddings.build import BuildError, BuiltModel, ensure_all_built, runtimes
+from bqml_text_embeddings.config.rules import REMOTE_MODELS
 from stack import config
 
 # An EmbeddedCorpus needs a service account (IAM) and BigQuery's scheduler (Data Transfer).
 CORPUS_APIS = ("iam.googleapis.com", "bigquerydatatransfer.googleapis.com")
-REMOTE_MODELS = ("bert", "textembedding")
 
 
 def build_models(settings: config.Settings) -> dict[str, BuiltModel]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bqml_text_embeddings.config import bert as config_bert
 from stack import config
 from stack.config import ConfigError, parse
-from stack.config import bert as config_bert
 
 ROOT = Path(__file__).resolve().parent.parent
 

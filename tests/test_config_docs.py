@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
+from bqml_text_embeddings.config import bert as config_bert
+from bqml_text_embeddings.config.corpus_keys import CORPUS
+from bqml_text_embeddings.config.field import Field
+from bqml_text_embeddings.config.keys import BERT, BUILD_JOBS, EVALUATION, KEYS, MODEL_SOURCES, MODELS, OURS, REGION, SAMPLES
 from scripts import config_table
 from stack.config import ConfigError, parse
-from stack.config import bert as config_bert
-from stack.config.corpus_keys import CORPUS
-from stack.config.field import Field
-from stack.config.keys import BERT, BUILD_JOBS, EVALUATION, KEYS, MODEL_SOURCES, MODELS, OURS, REGION, SAMPLES
 from tests.test_config_corpora import TICKETS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -54,8 +54,9 @@ def test_default_config_declares_the_bigquery_half_only(runs: dict, built: dict)
     for absent in ("gcp:bigquery/connection:Connection", "gcp:projects/iAMMember:IAMMember", "gcp:vertex/aiEndpoint:AiEndpoint"):
         assert run.of_type(absent) == []
     assert {t for t in (d.type for d in run.declared.values()) if t.startswith("bqml-text-embeddings:")} == {
+        "bqml-text-embeddings:index:TextEmbeddingsTutorial",
         "bqml-text-embeddings:index:Foundation",
-        "bqml-text-embeddings:bigquery:ImportedModel",
+        "bqml-text-embeddings:index:TfHubEmbeddingModel",
         "bqml-text-embeddings:storage:ModelArtifact",
         "bqml-text-embeddings:bigquery:SqlStatement",
         "bqml-text-embeddings:bigquery:SamplePredictions",

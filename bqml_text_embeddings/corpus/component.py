@@ -25,22 +25,34 @@ from bqml_text_embeddings.bigquery.embedding import Embedder
 from bqml_text_embeddings.bigquery.source_table import SourceTableCheck
 from bqml_text_embeddings.bigquery.starter import RefreshStarter
 from bqml_text_embeddings.bigquery.statement import SqlStatement
+from bqml_text_embeddings.config.corpus_keys import CORPUS
+from bqml_text_embeddings.config.rules import (
+    IMPORTED_BATCH_SIZE,
+    INDEX_TYPES,
+    MAX_ATTEMPTS,
+    MAX_BATCH_SIZE,
+    MAX_DELETE_PERCENT,
+    MAX_TIME_BUDGET_MINUTES,
+    NO_INDEX,
+    REMOTE_BATCH_SIZE,
+)
 from bqml_text_embeddings.corpus.refresh import Refresh, Source, Tables
 
 TYPE = "bqml-text-embeddings:index:EmbeddedCorpus"
 IDENTITY_PROPAGATION = "60s"  # a new service account can be unknown to IAM for a while
-# A corpus's name becomes part of table, routine, service account and resource names.
-NAME_RULE = r"[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?"
+# A model's short name becomes part of table and routine names.
 MODEL_NAME_RULE = r"[a-z][a-z0-9_]{0,29}"
-# Rows a refresh sends to a model per statement. An imported model costs BigQuery compute only; a
-# remote model's rows share Vertex AI's quota (text-embedding-005: 1,500 requests a minute by
-# default), and rows past it come back retryable and unbilled: smaller batches finish in minutes.
-DEFAULT_BATCH_SIZE = {False: 100_000, True: 10_000}  # by Embedder.remote
-MAX_BATCH_SIZE = 1_000_000
-MAX_ATTEMPTS = 20
-MAX_TIME_BUDGET_MINUTES = 360  # a script statement may run 6 hours; the budget stays well under
-INDEX_TYPES = ("IVF", "TREE_AH", "none")
-DEFAULTS = {"max_attempts": 3, "time_budget_minutes": 180, "index": "IVF", "notify_email": False, "max_delete_percent": 10}
+# The stack's `corpora.NAME` keys (bqml_text_embeddings/config/corpus_keys.py) define the defaults and bounds.
+DEFAULTS = {
+    snake: CORPUS[camel].default
+    for snake, camel in (
+        ("max_attempts", "maxAttempts"),
+        ("time_budget_minutes", "timeBudgetMinutes"),
+        ("index", "index"),
+        ("notify_email", "notifyEmail"),
+        ("max_delete_percent", "maxDeletePercent"),
+    )
+}
 
 
 class EmbeddedCorpusArgs(TypedDict):
@@ -117,7 +129,7 @@ def spec_of(name: str, args: EmbeddedCorpusArgs, what: str) -> CorpusSpec:
     checked(
         what,
         {**args, "name": name, "schedule": schedule_error},
-        name=_name(NAME_RULE, "a corpus name is 1-30 of a-z, 0-9 and _, starting with a letter (it becomes part of table names)"),
+        name=validate.corpus_name,
         project=validate.project_id,
         location=lambda value: None if isinstance(value, str) and value else f"{value!r}: give a BigQuery location",
         table=validate.table_ref,
@@ -130,8 +142,8 @@ def spec_of(name: str, args: EmbeddedCorpusArgs, what: str) -> CorpusSpec:
         batch_size=optional(lambda value: validate.whole(value, 1, MAX_BATCH_SIZE)),
         max_attempts=optional(lambda value: validate.whole(value, 1, MAX_ATTEMPTS)),
         time_budget_minutes=optional(lambda value: validate.whole(value, 1, MAX_TIME_BUDGET_MINUTES)),
-        max_delete_percent=optional(lambda value: validate.whole(value, 0, 100)),
-        index=optional(lambda value: validate.one_of(value, INDEX_TYPES)),
+        max_delete_percent=optional(lambda value: validate.whole(value, 0, MAX_DELETE_PERCENT)),
+        index=optional(lambda value: validate.one_of(value, (*INDEX_TYPES, NO_INDEX))),
         newest_by=optional(validate.column),
         notify_email=optional(validate.boolean),
         notify_topic=optional(validate.pubsub_topic),
@@ -150,7 +162,7 @@ def spec_of(name: str, args: EmbeddedCorpusArgs, what: str) -> CorpusSpec:
         max_attempts=validate.as_int(merged["max_attempts"]),
         time_budget_minutes=validate.as_int(merged["time_budget_minutes"]),
         max_delete_percent=validate.as_int(merged["max_delete_percent"]),
-        index=None if merged["index"] == "none" else merged["index"],
+        index=None if merged["index"] == NO_INDEX else merged["index"],
         newest_by=args.get("newest_by"),
         notify_email=merged["notify_email"],
         notify_topic=args.get("notify_topic"),
@@ -371,7 +383,7 @@ class CorpusModel(pulumi.ComponentResource):
                 tables=values[1],
                 embedder=values[0],
                 model_version=values[0].version,
-                batch_size=spec.batch_size or DEFAULT_BATCH_SIZE[values[0].remote],
+                batch_size=spec.batch_size or (REMOTE_BATCH_SIZE if values[0].remote else IMPORTED_BATCH_SIZE),
                 max_attempts=spec.max_attempts,
                 time_budget_minutes=spec.time_budget_minutes,
                 max_delete_percent=spec.max_delete_percent,

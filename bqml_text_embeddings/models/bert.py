@@ -5,13 +5,14 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_gcp as gcp
 
-from bqml_text_embeddings import locations, validate
-from bqml_text_embeddings.args import checked, depends, optional
+from bqml_text_embeddings import validate
+from bqml_text_embeddings.args import by_config_rules, camel, checked, depends
 from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import endpoint, model_version
 from bqml_text_embeddings.bigquery.statement import SqlStatement
 from bqml_text_embeddings.build import BuildError, runtimes
 from bqml_text_embeddings.build.check import INPUT_NAME
+from bqml_text_embeddings.config.bert import parse_bert
 from bqml_text_embeddings.models.artifacts import ModelArtifact
 from bqml_text_embeddings.models.tfhub import built_model
 from bqml_text_embeddings.naming import LABELS, endpoint_numeric_id, owner_label, serving_repository_id
@@ -19,7 +20,7 @@ from bqml_text_embeddings.vertex import ops as vertex_ops
 from bqml_text_embeddings.vertex.resources import VertexDeployment, VertexModel
 
 TYPE = "bqml-text-embeddings:index:BertEmbeddingModel"
-MAX_REPLICAS = 10  # a cost guard: each replica is a machine billed for every hour it is deployed
+BERT_KEYS = ("machine_type", "min_replicas", "max_replicas", "runtime", "serving_image")
 SERVED_NAME = "bert"  # TensorFlow Serving's name for the model: in --model_name and both routes
 HTTP_PORT = 8080  # Vertex AI sends health checks and predictions to the first `ports` entry (AIP_HTTP_PORT)
 VERSION_DIR = "1/"  # TensorFlow Serving serves numbered version directories under --model_base_path
@@ -96,25 +97,14 @@ class BertEmbeddingModel(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         what = f"BertEmbeddingModel {name}"
-        project, region, location, machine_type, min_replicas, max_replicas, runtime_name, serving_image = checked(
-            what,
-            args,
-            project=validate.project_id,
-            region=lambda value: None if isinstance(value, str) and value else f"{value!r}: give a Vertex AI region such as us-central1",
-            location=lambda value: None if isinstance(value, str) and value else f"{value!r}: give a BigQuery location",
-            machine_type=optional(lambda value: None if isinstance(value, str) and value else f"{value!r}: give a machine type"),
-            min_replicas=optional(lambda value: validate.whole(value, 1, MAX_REPLICAS)),
-            max_replicas=optional(lambda value: validate.whole(value, 1, MAX_REPLICAS)),
-            runtime=optional(lambda value: validate.one_of(value, list(runtimes.RUNTIMES))),
-            serving_image=optional(lambda value: None if isinstance(value, str) and value else f"{value!r}: give an image URI"),
+        project, region, location = checked(
+            what, args, project=validate.project_id, region=validate.region, location=validate.location
         )
-        machine_type = machine_type or "n1-standard-2"
-        min_replicas, max_replicas = validate.as_int(min_replicas or 1), validate.as_int(max_replicas or 1)
-        if max_replicas < min_replicas:
-            checked(what, {"max_replicas": max_replicas}, max_replicas=lambda value: f"{value} is below min_replicas ({min_replicas})")
-        runtime = runtimes.get(runtime_name or runtimes.DEFAULT)
-        if serving_image is None and runtime.prebuilt:
-            serving_image = f"{locations.serving_image_registry(region)}/{runtime.image}"
+        # The stack's `bert` keys, their defaults and rules (bqml_text_embeddings/config/bert.py), as arguments.
+        given = {camel(key): args[key] for key in BERT_KEYS if args.get(key) is not None}  # type: ignore[literal-required]
+        settings = by_config_rules(what, lambda fail: parse_bert(given, region, fail))
+        runtime = runtimes.get(settings.runtime)
+        serving_image = settings.serving_image
         built = built_model("bert", args.get("sources"), args.get("build_dir"))
         # Judged against the runtime that will serve it, before anything is uploaded.
         refusal = runtimes.refusal("bert", built.manifest.get("runtimes", {}), runtime.name, f"{what}: runtime")
@@ -209,9 +199,9 @@ class BertEmbeddingModel(pulumi.ComponentResource):
                 "endpoint": endpoint_path,
                 "model_name": self.vertex_model.model_name,
                 "display_name": "bert",
-                "machine_type": machine_type,
-                "min_replica_count": min_replicas,
-                "max_replica_count": max_replicas,
+                "machine_type": settings.machine_type,
+                "min_replica_count": settings.min_replicas,
+                "max_replica_count": settings.max_replicas,
             },
             opts=child,
         )

@@ -1,22 +1,17 @@
-"""The stack's configuration: read once, validated whole, before anything is declared.
+"""The stack's configuration: read once from Pulumi, validated whole, before anything is declared.
 
-Every value that reaches SQL or a resource name is checked against what BigQuery or Vertex AI
-accept (bqml_text_embeddings/validate.py); an error names the key and what is allowed.
-
-    keys.py, corpus_keys.py  the keys: defaults, bounds, fixes, the README's documentation
-    rules.py                 the limits and choices those take, with why
-    field.py                 what a key is
-    settings.py              what the validated configuration means (Settings and its parts)
-    parsing.py               parse(): the stack's own keys, then each section
-    sections.py, bert.py, corpora.py   the sections
-    placement.py             where BERT's remote model may live
-    unknown.py               keys nobody reads, and the nearest known one
-    problems.py              ConfigError: every problem, each naming its key
-    pulumi_config.py         from_pulumi(): reading Pulumi's config
+The keys, their defaults, bounds and rules are the package's (bqml_text_embeddings/config/), the
+ones TextEmbeddingsTutorial checks its arguments with: this stack reads them from Pulumi's config
+(pulumi_config.py) and resolves `buildDir` against the repository.
 """
 
-from stack.config.corpus_keys import CORPUS_REQUIRED, DEFAULT_CORPUS
-from stack.config.keys import (
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bqml_text_embeddings.config import parsing
+from bqml_text_embeddings.config.corpus_keys import CORPUS_REQUIRED, DEFAULT_CORPUS
+from bqml_text_embeddings.config.keys import (
     DEFAULT_BERT,
     DEFAULT_EVALUATION,
     DEFAULT_MODELS,
@@ -24,10 +19,8 @@ from stack.config.keys import (
     DEFAULT_TEXT_EMBEDDING,
     DEFAULTS,
 )
-from stack.config.parsing import parse
-from stack.config.problems import ConfigError
-from stack.config.pulumi_config import configured_keys, from_pulumi
-from stack.config.rules import (
+from bqml_text_embeddings.config.problems import ConfigError
+from bqml_text_embeddings.config.rules import (
     BERT_PLACEMENTS,
     DEFAULT_BATCH_SIZES,
     ENDPOINT_REGION,
@@ -46,9 +39,8 @@ from stack.config.rules import (
     MODEL_CHOICES,
     NAMESPACE,
     PREBUILT_PATH,
-    PROJECT_ROOT,
 )
-from stack.config.settings import (
+from bqml_text_embeddings.config.settings import (
     BertSettings,
     CorpusSettings,
     EvaluationSettings,
@@ -58,6 +50,16 @@ from stack.config.settings import (
     bert_apart,
     regional_dataset,
 )
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
+    """The stack's Settings from raw config values (see bqml_text_embeddings.config.parsing.parse)."""
+    return parsing.parse(raw, configured, root=PROJECT_ROOT)
+
+
+from stack.config.pulumi_config import configured_keys, from_pulumi  # noqa: E402 - it reads parse above
 
 __all__ = [
     "BERT_PLACEMENTS",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stack.config.keys import OURS
-from stack.config.parsing import parse
-from stack.config.problems import ConfigError, full_name
-from stack.config.rules import NAMESPACE
-from stack.config.settings import Settings
+from bqml_text_embeddings.config.keys import OURS
+from bqml_text_embeddings.config.problems import ConfigError, full_name
+from bqml_text_embeddings.config.rules import NAMESPACE
+from bqml_text_embeddings.config.settings import Settings
 
 
 def configured_keys() -> set[str]:
@@ -36,4 +35,6 @@ def from_pulumi() -> Settings:
             raw[field.name] = ours.get_object(field.name)
         except Exception:  # noqa: BLE001 - pulumi raises a bare error for bad JSON
             raise ConfigError(f"invalid configuration:\n  {full_name(field.name)}: not valid JSON/YAML") from None
+    from stack.config import parse
+
     return parse(raw, configured_keys())

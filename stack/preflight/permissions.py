@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bqml_text_embeddings.config.rules import REMOTE_MODELS
 from stack.config import Settings
 from stack.preflight import rest
 from stack.preflight.report import Line, fail, ok
 
 CHECK = "permissions"
-REMOTE_MODELS = ("bert", "textembedding")
 
 # Where a permission is checked.
 PROJECT, SOURCE_TABLE, SAMPLE_TABLE = "project", "corpus source table", "sample table"

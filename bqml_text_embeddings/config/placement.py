@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bqml_text_embeddings import locations, validate
-from stack.config.problems import Fail
-from stack.config.rules import ENDPOINT_REGION, MAX_COPIED_SAMPLE_ROWS
-from stack.config.settings import CorpusSettings, SampleSettings, bert_apart, regional_dataset
+from bqml_text_embeddings.config.problems import Fail
+from bqml_text_embeddings.config.rules import ENDPOINT_REGION, MAX_COPIED_SAMPLE_ROWS
+from bqml_text_embeddings.config.settings import CorpusSettings, SampleSettings, bert_apart, regional_dataset
 
 
 def bert_placement(

@@ -6,10 +6,10 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from stack.config.field import Field
-from stack.config.keys import OURS
-from stack.config.problems import Fail
-from stack.config.rules import NAMESPACE
+from bqml_text_embeddings.config.field import Field
+from bqml_text_embeddings.config.keys import OURS
+from bqml_text_embeddings.config.problems import Fail
+from bqml_text_embeddings.config.rules import NAMESPACE
 
 
 def did_you_mean(key: str, known: Sequence[str]) -> str:

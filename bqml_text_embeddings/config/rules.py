@@ -6,13 +6,10 @@ do the error messages and the README's configuration table generated from it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bqml_text_embeddings import locations
 from bqml_text_embeddings.build import catalog
 
 NAMESPACE = "bqml-text-embeddings"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 MAX_SAMPLE_ROWS = 1_000_000
 # Rows that pass through the deployer's process to reach BERT's dataset (bqml_text_embeddings/bigquery/row_copy.py);
@@ -44,7 +41,10 @@ PREBUILT_PATH = "vertex-ai/prediction/"
 # remote model's rows share Vertex AI's quota (text-embedding-005: 1,500 requests a minute by
 # default), and rows past it come back retryable and unbilled, so its batches stay small enough
 # to finish in minutes and to commit what they embedded.
-DEFAULT_BATCH_SIZES = {"nnlm": 100_000, "swivel": 100_000, "bert": 10_000, "textembedding": 10_000}
+IMPORTED_BATCH_SIZE = 100_000
+REMOTE_BATCH_SIZE = 10_000
+REMOTE_MODELS = ("bert", *MANAGED_MODELS)
+DEFAULT_BATCH_SIZES = {model: REMOTE_BATCH_SIZE if model in REMOTE_MODELS else IMPORTED_BATCH_SIZE for model in MODEL_CHOICES}
 MAX_BATCH_SIZE = 1_000_000
 MAX_ATTEMPTS = 20
 # A refresh deletes rows whose key left the source; more than this share at once is far more often an

@@ -7,11 +7,11 @@ from typing import Any
 
 from bqml_text_embeddings import locations, validate
 from bqml_text_embeddings.build import runtimes
-from stack.config.keys import BERT
-from stack.config.problems import Fail
-from stack.config.rules import ENDPOINT_REGION, PREBUILT_PATH
-from stack.config.settings import BertSettings
-from stack.config.unknown import merged
+from bqml_text_embeddings.config.keys import BERT
+from bqml_text_embeddings.config.problems import Fail
+from bqml_text_embeddings.config.rules import ENDPOINT_REGION, PREBUILT_PATH
+from bqml_text_embeddings.config.settings import BertSettings
+from bqml_text_embeddings.config.unknown import merged
 
 
 def _today() -> date:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bqml_text_embeddings import validate
-from stack.config.corpus_keys import CORPUS, CORPUS_REQUIRED, DEFAULT_CORPUS
-from stack.config.problems import Fail
-from stack.config.rules import DEFAULT_BATCH_SIZES, NO_INDEX, table_location
-from stack.config.settings import CorpusSettings
-from stack.config.unknown import object_keys
+from bqml_text_embeddings.config.corpus_keys import CORPUS, CORPUS_REQUIRED, DEFAULT_CORPUS
+from bqml_text_embeddings.config.problems import Fail
+from bqml_text_embeddings.config.rules import DEFAULT_BATCH_SIZES, NO_INDEX, table_location
+from bqml_text_embeddings.config.settings import CorpusSettings
+from bqml_text_embeddings.config.unknown import object_keys
 
 
 def parse_corpora(value: Any, stack_models: list[str], location: str | None, fail: Fail) -> tuple[CorpusSettings, ...]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bqml_text_embeddings.build import catalog
-from stack.config.rules import ENDPOINT_REGION
+from bqml_text_embeddings.config.rules import ENDPOINT_REGION
 
 
 @dataclass(frozen=True)

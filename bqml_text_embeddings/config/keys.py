@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from bqml_text_embeddings.build import catalog, runtimes
-from stack.config.field import Field, section
-from stack.config.rules import (
+from bqml_text_embeddings.config.field import Field, section
+from bqml_text_embeddings.config.rules import (
     BERT_PLACEMENTS,
     ENDPOINT_REGION,
     IMDB_REVIEWS,

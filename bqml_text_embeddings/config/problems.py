@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from stack.config.rules import NAMESPACE
+from bqml_text_embeddings.config.rules import NAMESPACE
 
 # Reports one problem: the key (bert.maxReplicas, gcp:region) and what is wrong with its value.
 Fail = Callable[[str, str], None]
@@ -22,11 +22,12 @@ def full_name(name: str) -> str:
 class Problems:
     """Collects every problem (a Fail), so one run of `pulumi up` shows them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, key_name: Callable[[str], str] = full_name) -> None:
         self.lines: list[str] = []
+        self.key_name = key_name
 
     def __call__(self, key: str, message: str) -> None:
-        self.lines.append(f"{full_name(key)}: {message}")
+        self.lines.append(f"{self.key_name(key)}: {message}")
 
     def raise_if_any(self) -> None:
         if self.lines:

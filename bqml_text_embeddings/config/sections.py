@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bqml_text_embeddings import validate
-from stack.config.keys import EVALUATION, SAMPLES, TEXT_EMBEDDING
-from stack.config.problems import Fail
-from stack.config.rules import IMDB_REVIEWS, table_location
-from stack.config.settings import EvaluationSettings, SampleSettings, TextEmbeddingSettings
-from stack.config.unknown import merged
+from bqml_text_embeddings.config.keys import EVALUATION, SAMPLES, TEXT_EMBEDDING
+from bqml_text_embeddings.config.problems import Fail
+from bqml_text_embeddings.config.rules import IMDB_REVIEWS, table_location
+from bqml_text_embeddings.config.settings import EvaluationSettings, SampleSettings, TextEmbeddingSettings
+from bqml_text_embeddings.config.unknown import merged
 
 
 def parse_samples(value: Any, location: str | None, fail: Fail) -> SampleSettings:

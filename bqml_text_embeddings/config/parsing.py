@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from bqml_text_embeddings import validate
-from stack.config import unknown
-from stack.config.bert import parse_bert
-from stack.config.corpora import parse_corpora
-from stack.config.field import Field
-from stack.config.keys import (
+from bqml_text_embeddings.config import unknown
+from bqml_text_embeddings.config.bert import parse_bert
+from bqml_text_embeddings.config.corpora import parse_corpora
+from bqml_text_embeddings.config.field import Field
+from bqml_text_embeddings.config.keys import (
     BERT,
     BUILD_DIR,
     BUILD_JOBS,
@@ -24,21 +25,28 @@ from stack.config.keys import (
     SAMPLES,
     TEXT_EMBEDDING,
 )
-from stack.config.placement import bert_placement
-from stack.config.problems import Fail, Problems
-from stack.config.rules import MODEL_CHOICES, PROJECT_ROOT
-from stack.config.sections import parse_evaluation, parse_samples, parse_text_embedding
-from stack.config.settings import Settings
+from bqml_text_embeddings.config.placement import bert_placement
+from bqml_text_embeddings.config.problems import Fail, Problems, full_name
+from bqml_text_embeddings.config.rules import MODEL_CHOICES
+from bqml_text_embeddings.config.sections import parse_evaluation, parse_samples, parse_text_embedding
+from bqml_text_embeddings.config.settings import Settings
 
 
-def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
+def parse(
+    raw: Mapping[str, Any],
+    configured: Iterable[str] = (),
+    root: Path | None = None,
+    key_name: Callable[[str], str] = full_name,
+) -> Settings:
     """Settings from raw config values (None or absent = default). Raises ConfigError.
 
     `raw` holds our keys by name and gcp:project and gcp:region as `project` and `region`.
     `configured` names every key set in the stack's config: one of ours that the program does not
-    know (a misspelling) is refused rather than silently ignored.
+    know (a misspelling) is refused rather than silently ignored. `buildDir` is relative to `root`
+    (default: the working directory, where Pulumi runs a program). `key_name` spells a key in an
+    error: `bqml-text-embeddings:bert.maxReplicas` for the stack's config, an argument for a component.
     """
-    fail = Problems()
+    fail = Problems(key_name)
     unknown.stack_keys(configured, fail)
 
     def get(field: Field) -> Any:
@@ -101,14 +109,13 @@ def parse(raw: Mapping[str, Any], configured: Iterable[str] = ()) -> Settings:
         dataset=dataset,
         models=tuple(models),
         model_sources=dict(model_sources),
-        build_dir=(PROJECT_ROOT / build_dir).resolve(),
+        build_dir=((root or Path.cwd()) / build_dir).resolve(),
         build_jobs=build_jobs or None,
         samples=samples,
         bert=bert,
         text_embedding=text_embedding,
         evaluation=evaluation,
         corpora=corpora,
-        apis=tuple(raw.get("apis") or ()),
     )
 
 

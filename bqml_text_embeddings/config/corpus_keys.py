@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bqml_text_embeddings import schedule, validate
-from stack.config.field import Field, section
-from stack.config.rules import (
+from bqml_text_embeddings.config.field import Field, section
+from bqml_text_embeddings.config.rules import (
     DEFAULT_BATCH_SIZES,
     DEFAULT_DELETE_PERCENT,
     INDEX_TYPES,
