@@ -8,6 +8,7 @@ can assert the dependency graph, not only that the program ran.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,19 +152,28 @@ def run_program(config: dict[str, Any], stack: str = "dev", entry_point: bool = 
 
     from stack import program
 
-    mocks = _Mocks()
-    monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="bqml-text-embeddings", stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(to_config(config))
-    exported: dict[str, Any] = {}
-
-    @pulumi.runtime.test
     def declare() -> Any:
         if entry_point:
             runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
             return None
-        outputs = program.run()
-        return pulumi.Output.from_input(outputs).apply(exported.update)
+        return program.run()
 
-    declare()
+    return run_declared(declare, to_config(config), stack=stack)
+
+
+def run_declared(declare: Callable[[], Any], config: dict[str, str], stack: str = "dev", project: str = "bqml-text-embeddings") -> ProgramRun:
+    """Runs `declare` under mocks with `config` (full keys, as the engine hands them over) and records what it
+    declares; the outputs are what it returns, resolved."""
+    mocks = _Mocks()
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run() -> Any:
+        outputs = declare()
+        return None if outputs is None else pulumi.Output.from_input(outputs).apply(exported.update)
+
+    run()
     return ProgramRun(monitor.declared, exported)

@@ -131,7 +131,7 @@ def spec_of(name: str, args: EmbeddedCorpusArgs, what: str) -> CorpusSpec:
         {**args, "name": name, "schedule": schedule_error},
         name=validate.corpus_name,
         project=validate.project_id,
-        location=lambda value: None if isinstance(value, str) and value else f"{value!r}: give a BigQuery location",
+        location=validate.location,
         table=validate.table_ref,
         key=validate.columns,
         text=validate.column,

@@ -43,7 +43,7 @@ class VertexConnection(pulumi.ComponentResource):
             f"VertexConnection {name}",
             args,
             project=validate.project_id,
-            location=_location,
+            location=validate.location,
             connection_id=validate.dataset_id,
         )
         # The tutorial's connection, `vertex`, keeps its children's first names.
@@ -83,7 +83,4 @@ class VertexConnection(pulumi.ComponentResource):
         """What a remote model waits for: the connection, and its identity's grant."""
         return [self.connection, self.grant]
 
-
-def _location(value: object) -> str | None:
-    return None if isinstance(value, str) and value.strip() else f"{value!r}: give a BigQuery location (US, EU or a region)"
 

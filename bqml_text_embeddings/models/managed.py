@@ -13,9 +13,10 @@ from bqml_text_embeddings.args import checked, depends, optional
 from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import managed, model_version
 from bqml_text_embeddings.bigquery.statement import SqlStatement
+from bqml_text_embeddings.config.keys import TEXT_EMBEDDING
 
 TYPE = "bqml-text-embeddings:index:ManagedEmbeddingModel"
-DEFAULT_ENDPOINT = "text-embedding-005"
+DEFAULT_ENDPOINT = TEXT_EMBEDDING.default["endpoint"]  # the stack's textEmbedding.endpoint default
 
 
 class ManagedEmbeddingModelArgs(TypedDict):
@@ -47,7 +48,7 @@ class ManagedEmbeddingModel(pulumi.ComponentResource):
             f"ManagedEmbeddingModel {name}",
             args,
             project=validate.project_id,
-            location=lambda value: None if isinstance(value, str) and value else f"{value!r}: give a BigQuery location",
+            location=validate.location,
             endpoint=optional(validate.endpoint_name),
             model_name=optional(validate.dataset_id),
         )

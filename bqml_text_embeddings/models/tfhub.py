@@ -50,7 +50,7 @@ class TfHubEmbeddingModel(pulumi.ComponentResource):
             args,
             model=lambda value: validate.one_of(value, IMPORTABLE),
             project=validate.project_id,
-            location=lambda value: None if isinstance(value, str) and value else f"{value!r}: give a BigQuery location",
+            location=validate.location,
             sources=optional(lambda value: None if isinstance(value, dict) else f"{value!r}: give an object of source handles"),
             build_dir=optional(lambda value: None if isinstance(value, str) and value else f"{value!r}: give a directory"),
         )
