@@ -77,6 +77,24 @@ def test_pulumi_yaml_declares_each_of_our_keys_with_the_tables_type_and_default(
             assert choice in entry["description"], (field.name, choice)
 
 
+def test_pulumi_new_asks_for_the_project_and_offers_the_keys_own_defaults() -> None:
+    """`pulumi new <this repository>` prompts with Pulumi.yaml's template: the project (no default), then scalar keys."""
+    template = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))["template"]
+    assert template["description"].strip() and template["displayName"].strip()
+    prompts = template["config"]
+    assert "default" not in prompts["gcp:project"] and prompts["gcp:project"]["description"].strip()
+    fields = {REGION.name: REGION, **{f"{NS}:{field.name}": field for field in OURS}}
+    for key, prompt in prompts.items():
+        if key == "gcp:project":
+            continue
+        field = fields[key]  # a key the program reads
+        assert field.kind != "object" and prompt["description"].strip(), key
+        assert prompt["default"] == field.default, key
+    # What a new project must give is asked for: the one required key.
+    required = {field.name if ":" in field.name else f"{NS}:{field.name}" for field in KEYS if field.required}
+    assert required == {"gcp:project"} and required <= set(prompts)
+
+
 def test_pulumi_yamls_corpus_example_is_valid_config_naming_every_corpus_key() -> None:
     text = (ROOT / "Pulumi.yaml").read_text(encoding="utf-8")
     block = text[text.index(f"{NS}:corpora:"):]
