@@ -16,6 +16,9 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import pulumi
 
 from bqml_text_embeddings import validate
 from bqml_text_embeddings.bigquery import sql
@@ -144,3 +147,12 @@ def endpoint(model_id: str, dims: int, version: str = "") -> Embedder:
 
 def managed(model_id: str, endpoint_name: str, version: str = "") -> Embedder:
     return Embedder(model_id, Kind.MANAGED, dims=MANAGED_DIMS.get(endpoint_name), version=version)
+
+
+class ServedModel(Protocol):
+    """What the statements that embed with a model need of it (TfHubEmbeddingModel, BertEmbeddingModel, ManagedEmbeddingModel)."""
+
+    model_id: pulumi.Output[str]
+    embedder: pulumi.Output[Embedder]
+    ready: pulumi.Resource  # the statement that made the BigQuery model
+    versions: list[pulumi.Output[str]]  # change whenever the model would answer differently

@@ -154,6 +154,8 @@ class SqlStatement(pulumi.ComponentResource):
             # On the statement itself: a component's depends_on does not order its children.
             pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
+        # What to depend on: done once the statement ran (a component's own URN would not order the job).
+        self.ready: pulumi.Resource = self.statement
         self.sql = self.statement.sql
         self.job_id = self.statement.job_id
         self.report = self.statement.report

@@ -230,7 +230,7 @@ class EmbeddedCorpus(pulumi.ComponentResource):
                 depends_on=depends(opts),
                 opts=child,
             )
-            shared.append(made.statement)
+            shared.append(made.ready)
             self.refresher_component.grants.append(self.refresher_component.may_write(f"{name}-{suffix}", table, made))
 
         self.parts = {
@@ -265,7 +265,7 @@ class EmbeddedCorpus(pulumi.ComponentResource):
                 )
             ),
             makes=("VIEW", view_id),
-            depends_on=[*shared, *(s for part in self.parts.values() for s in (part.embeddings.statement, part.failures.statement))],
+            depends_on=[*shared, *(s for part in self.parts.values() for s in (part.embeddings.ready, part.failures.ready))],
             opts=child,
         )
         self.status_view = view_id
@@ -398,7 +398,7 @@ class CorpusModel(pulumi.ComponentResource):
             "refresh-procedure",
             plan.apply(lambda p: str(p.procedure())),
             ("PROCEDURE", self.procedure_id),
-            [self.embeddings.statement, self.failures.statement, *after],
+            [self.embeddings.ready, self.failures.ready, *after],
         )
         if spec.index is not None:
             # The procedure makes the index once the table qualifies; this declares it, rebuilds it when its
@@ -407,29 +407,17 @@ class CorpusModel(pulumi.ComponentResource):
                 "vector-index",
                 plan.apply(lambda p: str(p.index(replace=True))),
                 ("VECTOR INDEX", tables.apply(lambda t: t.embeddings)),
-                [self.embeddings.statement],
+                [self.embeddings.ready],
                 drop=tables.apply(
                     lambda t: str(sql.render("corpus/drop_vector_index", index=naming.corpus_index(spec.name, model), table=t.embeddings))
                 ),
             )
-        self.search_query = plan.apply(
-            lambda p: str(sql.render("corpus/search_query", corpus=spec.name, model=model, search=p.search("@query", "@k")))
-        )
+        self.search_query = plan.apply(lambda p: p.search.query())
         self.search_function = statement(
             "search-function",
-            pulumi.Output.all(plan, self.function_id).apply(
-                lambda values: str(
-                    sql.render(
-                        "corpus/search_function",
-                        corpus=spec.name,
-                        model=model,
-                        function=values[1],
-                        search=values[0].search("query_text", "k"),
-                    )
-                )
-            ),
+            pulumi.Output.all(plan, self.function_id).apply(lambda values: values[0].search.function(values[1])),
             ("TABLE FUNCTION", self.function_id),
-            [self.embeddings.statement, *after],
+            [self.embeddings.ready, *after],
         )
 
         self.refresh_now = self.procedure_id.apply(
@@ -450,7 +438,7 @@ class CorpusModel(pulumi.ComponentResource):
             # Only when on: the API omits a false preference, which would diff on every `up`.
             email_preferences=gcp.bigquery.DataTransferConfigEmailPreferencesArgs(enable_failure_email=True) if spec.notify_email else None,
             notification_pubsub_topic=spec.notify_topic,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.procedure.statement, *refresher.grants, *self.grants, *after]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.procedure.ready, *refresher.grants, *self.grants, *after]),
         )
         if spec.schedule is not None:
             # The first fill: started now, not awaited; again whenever the procedure changes.
@@ -461,7 +449,7 @@ class CorpusModel(pulumi.ComponentResource):
                 sql=self.refresh_now,
                 takeover_sql=tables.apply(lambda t: str(sql.render("corpus/lease_takeover", lease=t.lease, model=model))),
                 triggers=[self.procedure.sql],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.procedure.statement]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.procedure.ready]),
             )
         self.register_outputs({"table": tables.apply(lambda t: t.embeddings), "procedure": self.procedure_id})
 
@@ -549,5 +537,5 @@ class Refresher(pulumi.ComponentResource):
             table_id=parts.apply(lambda p: p[2]),
             role="roles/bigquery.dataEditor",
             member=self.member,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.propagation, statement.statement]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.propagation, statement.ready]),
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 
 from bqml_text_embeddings.bigquery import sql
 from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose
+from bqml_text_embeddings.bigquery.search import Search
 
 # BigQuery populates a vector index only on a table of 10 MB or more (docs: vector-index,
 # INFORMATION_SCHEMA.VECTOR_INDEXES: TEMPORARILY DISABLED, BASE_TABLE_TOO_SMALL).
@@ -203,8 +204,8 @@ class Refresh:
             repeated_keys=self.source.repeated_keys(),
         )
 
-    def search(self, text: str, k: str) -> sql.Fragment:
-        """The k rows nearest the text, which the same model embeds as a query; only this version's rows."""
-        query = self.embedder.embed(sql.render("search_text", text=text), Purpose.QUERY)
+    @property
+    def search(self) -> Search:
+        """Search of the rows this model version embedded (a new version's rows once it has them)."""
         base = sql.render("corpus/search_base", embeddings=self.tables.embeddings, model_version=self.model_version)
-        return sql.render("corpus/vector_search", base=base, query_embedding=query, k=k)
+        return Search(self.embedder, base, ("doc_id", "content"), "corpus", self.corpus, self.model)

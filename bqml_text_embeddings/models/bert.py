@@ -223,7 +223,7 @@ class BertEmbeddingModel(pulumi.ComponentResource):
             depends_on=[*depends(opts), self.deployment],
             opts=child,
         )
-        self.ready = self.statement.statement
+        self.ready = self.statement.ready
         # The remote model's SQL names only the endpoint; a new model deployed behind it is a new version.
         self.versions = [self.statement.sql, self.deployment.deployed_model_id]
         self.embedder = pulumi.Output.all(self.model_id, *self.versions).apply(

@@ -68,7 +68,7 @@ class ManagedEmbeddingModel(pulumi.ComponentResource):
             depends_on=depends(opts),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.ready = self.statement.statement
+        self.ready = self.statement.ready
         self.versions = [self.statement.sql]  # the SQL names the endpoint
         self.embedder = pulumi.Output.all(self.model_id, *self.versions).apply(
             lambda values: managed(values[0], endpoint, model_version([str(v) for v in values[1:]]))

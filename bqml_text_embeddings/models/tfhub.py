@@ -71,7 +71,7 @@ class TfHubEmbeddingModel(pulumi.ComponentResource):
             depends_on=[*depends(opts), *self.artifact.objects],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.ready = self.statement.statement
+        self.ready = self.statement.ready
         self.versions = [self.statement.sql]  # the SQL names the artifact's digest
         self.embedder = pulumi.Output.all(self.model_id, *self.versions).apply(
             lambda values: imported(values[0], built.output_name, built.dims, model_version([str(v) for v in values[1:]]))

@@ -1,3 +1,3 @@
--- Semantic search: the @k sample rows nearest in meaning to @query, embedded by the same model.
+-- Semantic search of ${kind} ${name} with ${model}: the @k rows nearest in meaning to @query.
 ${search}
 ORDER BY distance

@@ -1,4 +1,4 @@
-SELECT base.content, distance
+SELECT ${columns}, distance
 FROM VECTOR_SEARCH(
   ${base},
   'embedding',

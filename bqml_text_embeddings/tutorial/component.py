@@ -12,7 +12,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 
 from bqml_text_embeddings.bigquery import sql
-from bqml_text_embeddings.bigquery.embedding import Purpose
+from bqml_text_embeddings.bigquery.embedding import Purpose, ServedModel
 from bqml_text_embeddings.models.bert import BertEmbeddingModel
 from bqml_text_embeddings.models.connection import VertexConnection
 from bqml_text_embeddings.models.managed import ManagedEmbeddingModel
@@ -20,7 +20,7 @@ from bqml_text_embeddings.models.tfhub import TfHubEmbeddingModel
 from bqml_text_embeddings.naming import connection_id
 from bqml_text_embeddings.tutorial.evaluation import EmbeddingQuality
 from bqml_text_embeddings.tutorial.foundation import Foundation
-from bqml_text_embeddings.tutorial.samples import PASTE_ROWS, SamplePredictions, ServedModel, lives_apart, sample_rows
+from bqml_text_embeddings.tutorial.samples import PASTE_ROWS, SamplePredictions, lives_apart, sample_rows
 from bqml_text_embeddings.tutorial.search import SemanticSearch
 from bqml_text_embeddings.tutorial.spec import TutorialSpec, spec_of
 

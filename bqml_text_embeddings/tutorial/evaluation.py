@@ -17,7 +17,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from bqml_text_embeddings.bigquery import sql
-from bqml_text_embeddings.bigquery.embedding import Purpose
+from bqml_text_embeddings.bigquery.embedding import Purpose, ServedModel
 from bqml_text_embeddings.bigquery.row_copy import RowCopy
 from bqml_text_embeddings.bigquery.statement import SqlStatement
 from bqml_text_embeddings.naming import (
@@ -28,7 +28,7 @@ from bqml_text_embeddings.naming import (
     quality_row_table,
     sentiment_model_id,
 )
-from bqml_text_embeddings.tutorial.samples import ServedModel, lives_apart
+from bqml_text_embeddings.tutorial.samples import lives_apart
 from bqml_text_embeddings.tutorial.spec import IMDB_REVIEWS
 from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
 
@@ -43,7 +43,7 @@ class Made:
 
 
 def _made(statement: SqlStatement, table_id: str) -> Made:
-    return Made(table_id, statement.job_id, statement.statement)
+    return Made(table_id, statement.job_id, statement.ready)
 
 
 def _copied(copy: RowCopy) -> Made:
@@ -93,7 +93,7 @@ class ModelEvaluation(pulumi.ComponentResource):
             sql.render("sentiment_classifier", model=classifier_id, embeddings=embeddings_id),
             ("MODEL", classifier_id),
             [self.embeddings.job_id],
-            [self.embeddings.statement],
+            [self.embeddings.ready],
         )
         self.quality = statement(
             "quality",
@@ -107,7 +107,7 @@ class ModelEvaluation(pulumi.ComponentResource):
             ),
             ("TABLE", self.table_id),
             [self.classifier.job_id],
-            [self.classifier.statement, self.embeddings.statement],
+            [self.classifier.ready, self.embeddings.ready],
         )
         self.register_outputs({"quality_table": self.table_id})
 
@@ -199,7 +199,7 @@ class EmbeddingQuality(pulumi.ComponentResource):
             destination=quality_row_table(settings, model),
             destination_location=settings.location,
             triggers=[measured.quality.job_id],
-            depends_on=[measured.quality.statement, dataset],
+            depends_on=[measured.quality.ready, dataset],
             opts=child,
         )
         return _copied(back)

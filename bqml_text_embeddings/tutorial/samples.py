@@ -1,27 +1,16 @@
 """Tutorial step 5: sample embeddings, kept as a table per model with the same leading columns."""
 
-from typing import Protocol
-
 import pulumi
 import pulumi_gcp as gcp
 
 from bqml_text_embeddings.bigquery import sql
-from bqml_text_embeddings.bigquery.embedding import Embedder, Purpose
+from bqml_text_embeddings.bigquery.embedding import Purpose, ServedModel
 from bqml_text_embeddings.bigquery.row_copy import RowCopy
 from bqml_text_embeddings.bigquery.statement import SqlStatement
 from bqml_text_embeddings.naming import sample_source_table, sample_table_id
 from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
 
 PASTE_ROWS = 10  # rows the ready-to-paste queries embed
-
-
-class ServedModel(Protocol):
-    """What the steps after a model need of it (TfHubEmbeddingModel, BertEmbeddingModel, ManagedEmbeddingModel)."""
-
-    model_id: pulumi.Output[str]
-    embedder: pulumi.Output[Embedder]
-    ready: pulumi.Resource  # the statement that made the BigQuery model
-    versions: list[pulumi.Output[str]]  # change whenever the model would answer differently
 
 
 def lives_apart(settings: Settings, model: str) -> bool:
