@@ -19,6 +19,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
+from tests import one_status_proto  # noqa: E402 - after sys.path holds the repository
+
+one_status_proto.install()
+
 
 @pytest.fixture(scope="session")
 def hub_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:

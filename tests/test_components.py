@@ -233,3 +233,22 @@ def test_a_nested_argument_through_the_provider_is_named_as_python_spells_it() -
     assert f"TextEmbeddingsTutorial t: bert.max_replicas: 30: give a whole number from 1 to {rules.MAX_BERT_REPLICAS}" in str(
         failure.value
     )
+
+
+def test_the_provider_process_never_loads_googles_clients() -> None:
+    """The provider server's google.rpc.Status and Google's cannot share a process (tests/one_status_proto.py):
+    constructing every component must not import Google's API clients, which load the latter."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, json\n"
+        "from pulumi.provider.experimental.component import ComponentProvider\n"
+        "from bqml_text_embeddings.provider import COMPONENTS, NAME\n"
+        "ComponentProvider(list(COMPONENTS), NAME)\n"
+        "import bqml_text_embeddings.corpus.component, bqml_text_embeddings.models.bert, bqml_text_embeddings.tutorial.component\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('google.rpc', 'google.api_core', 'google.cloud.')))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
