@@ -226,6 +226,33 @@ def test_lowering_max_attempts_stops_rows_already_past_it(world: World) -> None:
     assert assert_consistent(world, lowered)["failed_by_reason"] == [{"reason": TRANSIENT, "rows": 1}]
 
 
+def test_lowering_max_attempts_to_a_rows_attempts_fails_it_too(world: World) -> None:
+    world.faults = {"5": Fault(TRANSIENT)}
+    for _ in range(2):
+        world.refresh(plan(max_attempts=5))
+    lowered = plan(max_attempts=2)  # exactly the attempts it used
+    assert world.refresh(lowered).sent == 0
+    assert (by_id(world.failures)["5"]["status"], by_id(world.failures)["5"]["attempts"]) == ("failed", 2)
+    assert_consistent(world, lowered)
+
+
+def _counts(world: World, p: refresh.Refresh) -> tuple[int, int, int]:
+    status = world.status(p)
+    return status["embedded"], status["pending"], status["failed"]
+
+
+def test_the_status_counts_only_rows_of_this_text_and_model_version_as_embedded_or_failed(world: World) -> None:
+    p = plan()
+    world.faults = {"12": Fault("Invalid argument: refused"), "20": Fault(TRANSIENT)}
+    world.refresh(p)
+    assert _counts(world, p) == (22, 1, 1)  # 20 waits for a retry: pending, not failed
+    # A new model version: nothing of the old one counts, embedded or failed, until it is embedded again.
+    assert _counts(world, plan(fake_model(seed="v2"))) == (0, 24, 0)
+    world.source.rows[2]["body"] = "ticket 3, edited"  # its stored vector is of the old text
+    world.source.rows[11]["body"] = "ticket 12, edited"  # so is its failure
+    assert _counts(world, p) == (21, 3, 0)
+
+
 # --- vectors ---------------------------------------------------------------------------
 
 
