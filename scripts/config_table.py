@@ -1,16 +1,17 @@
-"""Writes the README's configuration tables from the keys' one definition (bqml_text_embeddings/config/keys.py, corpus_keys.py).
+"""Writes the configuration tables of docs/configuration.md from the keys' one definition (bqml_text_embeddings/config/keys.py, corpus_keys.py).
 
-Each table sits between markers in README.md; everything else in the README is left as it is.
-tests/test_config_docs.py fails while the README holds anything but what this writes.
+Each table sits between markers in docs/configuration.md; everything else in the page is left as it is.
+tests/test_config_docs.py fails while the page holds anything but what this writes.
 
-    .venv/bin/python scripts/config_table.py           # rewrite README.md
-    .venv/bin/python scripts/config_table.py --check   # exit 1, saying so, if README.md is stale
+    .venv/bin/python scripts/config_table.py           # rewrite docs/configuration.md
+    .venv/bin/python scripts/config_table.py --check   # exit 1, saying so, if docs/configuration.md is stale
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from bqml_text_embeddings.config.corpus_keys import CORPUS  # noqa: E402
 from bqml_text_embeddings.config.field import Field  # noqa: E402
 from bqml_text_embeddings.config.keys import KEYS  # noqa: E402
 
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "configuration.md"
 # Which table goes where: the marker's name, and the keys it lists.
 TABLES: dict[str, Sequence[Field]] = {"stack": KEYS, "corpus": CORPUS.fields}
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -60,32 +61,32 @@ def table(fields: Sequence[Field]) -> str:
     return "\n".join(rows)
 
 
-def render(readme: str) -> str:
-    """The README with each table between its markers written afresh."""
+def render(page: str) -> str:
+    """The page with each table between its markers written afresh."""
     for name, fields in TABLES.items():
         start, stop = begin(name), end(name)
-        if readme.count(start) != 1 or readme.count(stop) != 1 or readme.index(start) > readme.index(stop):
-            raise ValueError(f"README.md needs the markers {start!r} and {stop!r}, once each, in that order")
-        head, rest = readme.split(start)
+        if page.count(start) != 1 or page.count(stop) != 1 or page.index(start) > page.index(stop):
+            raise ValueError(f"{PAGE.name} needs the markers {start!r} and {stop!r}, once each, in that order")
+        head, rest = page.split(start)
         _, tail = rest.split(stop)
-        readme = f"{head}{start}\n{table(fields)}\n{stop}{tail}"
-    return readme
+        page = f"{head}{start}\n{table(fields)}\n{stop}{tail}"
+    return page
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only say whether README.md is up to date")
+    parser.add_argument("--check", action="store_true", help="only say whether docs/configuration.md is up to date")
     args = parser.parse_args(argv)
-    current = README.read_text(encoding="utf-8")
+    current = PAGE.read_text(encoding="utf-8")
     wanted = render(current)
     if args.check:
         if wanted != current:
-            print("README.md's configuration tables are stale: run scripts/config_table.py", file=sys.stderr)
+            print(f"{os.path.relpath(PAGE, ROOT)}: the configuration tables are stale: run scripts/config_table.py", file=sys.stderr)
             return 1
         return 0
     if wanted != current:
-        README.write_text(wanted, encoding="utf-8")
-        print("README.md: configuration tables rewritten")
+        PAGE.write_text(wanted, encoding="utf-8")
+        print(f"{os.path.relpath(PAGE, ROOT)}: configuration tables rewritten")
     return 0
 
 

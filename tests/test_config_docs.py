@@ -1,4 +1,4 @@
-"""One definition of the keys: the parser enforces it, the README's tables are written from it, Pulumi.yaml agrees."""
+"""One definition of the keys: the parser enforces it, docs/configuration.md's tables are written from it, Pulumi.yaml agrees."""
 
 from __future__ import annotations
 
@@ -22,29 +22,30 @@ ROOT = Path(__file__).resolve().parent.parent
 NS = "bqml-text-embeddings"
 
 
-def test_the_readme_holds_exactly_the_tables_written_from_the_keys() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert config_table.render(readme) == readme, "README.md is stale: run .venv/bin/python scripts/config_table.py"
+def test_the_configuration_page_holds_exactly_the_tables_written_from_the_keys() -> None:
+    assert config_table.PAGE == ROOT / "docs" / "configuration.md"
+    page = config_table.PAGE.read_text(encoding="utf-8")
+    assert config_table.render(page) == page, "docs/configuration.md is stale: run .venv/bin/python scripts/config_table.py"
     assert config_table.main(["--check"]) == 0
     # Every key has its row, in the table's order.
     for name, fields in config_table.TABLES.items():
-        block = readme[readme.index(config_table.begin(name)):readme.index(config_table.end(name))]
+        block = page[page.index(config_table.begin(name)):page.index(config_table.end(name))]
         assert re.findall(r"^\| `([^`]+)` \|", block, flags=re.MULTILINE) == [field.name for field in fields]
 
 
 def test_a_stale_or_hand_edited_table_is_rewritten_and_the_check_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    stale = readme.replace("| `maxAttempts` | `3` |", "| `maxAttempts` | `5` |").replace("at most 1,000,000 rows", "at most 10 rows")
-    assert stale != readme
-    copy = tmp_path / "README.md"
+    page = config_table.PAGE.read_text(encoding="utf-8")
+    stale = page.replace("| `maxAttempts` | `3` |", "| `maxAttempts` | `5` |").replace("at most 1,000,000 rows", "at most 10 rows")
+    assert stale != page
+    copy = tmp_path / "configuration.md"
     copy.write_text(stale, encoding="utf-8")
-    monkeypatch.setattr(config_table, "README", copy)
+    monkeypatch.setattr(config_table, "PAGE", copy)
     assert config_table.main(["--check"]) == 1
     assert "stale" in capsys.readouterr().err
     assert config_table.main([]) == 0
-    assert copy.read_text(encoding="utf-8") == readme
+    assert copy.read_text(encoding="utf-8") == page
     with pytest.raises(ValueError, match="needs the markers"):
-        config_table.render(readme.replace(config_table.end("corpus"), ""))
+        config_table.render(page.replace(config_table.end("corpus"), ""))
 
 
 def test_the_default_cell_shows_what_the_parser_defaults_to() -> None:
