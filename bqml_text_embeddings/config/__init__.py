@@ -3,7 +3,7 @@
 Every value that reaches SQL or a resource name is checked against what BigQuery or Vertex AI
 accept (bqml_text_embeddings/validate.py); an error names the key (or the argument) and the fix.
 
-    keys.py, corpus_keys.py  the keys: defaults, bounds, fixes, the README's documentation
+    keys.py, corpus_keys.py  the keys: defaults, bounds, fixes, their documentation (docs/configuration.md)
     rules.py                 the limits and choices those take, with why
     field.py                 what a key is
     settings.py              what the validated configuration means (Settings and its parts)

@@ -17,7 +17,7 @@ from bqml_text_embeddings.config.rules import (
 
 CORPUS = section(
     "corpora.NAME",
-    "",  # documented key by key (the README's table under "Embed your own table")
+    "",  # documented key by key (docs/configuration.md's table under "Embed your own table")
     Field(
         "table",
         doc="the source, as `project.dataset.table`. **It must be in the stack's `location`**: BigQuery queries only within "

@@ -10,18 +10,18 @@ from bqml_text_embeddings import validate
 
 @dataclass(frozen=True)
 class Field:
-    """One key. Its parser (parsing.py and the section modules) enforces it; the README documents it."""
+    """One key. Its parser (parsing.py and the section modules) enforces it; docs/configuration.md documents it."""
 
     name: str
     default: Any = None  # None: unset, unless required
-    doc: str = ""  # the README's "meaning" cell (Markdown); "" for a key its object's line documents
+    doc: str = ""  # the configuration table's "meaning" cell (Markdown); "" for a key its object's line documents
     kind: str = ""  # a stack key's type as Pulumi.yaml declares it: string, integer, array or object
     required: bool = False
     low: int | None = None
     high: int | None = None
     choices: tuple[str, ...] = ()
     fix: str = ""  # what an error asks for after the value; "": the shared check's own message
-    shown: str = ""  # the README's default when it is not the value itself ("per model")
+    shown: str = ""  # the table's default when it is not the value itself ("per model")
     fields: tuple[Field, ...] = ()  # an object's keys
 
     def __getitem__(self, name: str) -> Field:

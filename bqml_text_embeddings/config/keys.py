@@ -1,6 +1,6 @@
 """The stack's configuration keys: the one definition of their defaults, bounds and documentation.
 
-The parsers enforce what is here; `scripts/config_table.py` writes the README's configuration tables
+The parsers enforce what is here; `scripts/config_table.py` writes the configuration tables (docs/configuration.md)
 from it, and the tests hold Pulumi.yaml's `config:` block to it.
 """
 
@@ -34,7 +34,7 @@ REGION = Field(
     "gcp:region",
     "us-central1",
     "Vertex AI region, the location of BERT's own artifact bucket (Vertex AI reads artifacts only from a bucket in the "
-    "endpoint's region) and of BERT's dataset (see \"Where BERT's remote model lives\"); with BERT, one of the regions "
+    "endpoint's region) and of BERT's dataset (see [Where BERT's remote model lives](bert.md#where-berts-remote-model-lives)); with BERT, one of the regions "
     "BigQuery's locations page lists for Vertex AI deployed models, and with `bert.remoteModelLocation: dataset` inside "
     "`location` (US: `us-*`; EU: EU member-state regions; a single region: that region)",
 )
@@ -84,10 +84,10 @@ BERT = section(
     f"policy pack caps it lower by default), and the runtime that serves BERT: `{runtimes.TF_SERVING}` (TensorFlow Serving "
     f"2.20.0's image) or `{runtimes.PREBUILT_2_15}` (Vertex AI's prebuilt image, refused after {_PREBUILT_END}); "
     "`servingImage` (optional) replaces the runtime's image with one of yours in Artifact Registry in `gcp:region`, by tag, "
-    "digest or both, and must be what the runtime describes (see \"Which runtime serves BERT\"); `remoteModelLocation`: "
+    "digest or both, and must be what the runtime describes (see [Which runtime serves BERT](bert.md#which-runtime-serves-bert)); `remoteModelLocation`: "
     f"`{ENDPOINT_REGION}` (BERT's remote model and what queries it in a dataset in `gcp:region`, the rows they read copied "
-    f"there; at most {MAX_COPIED_SAMPLE_ROWS:,} sample rows) or `dataset` (in `dataset`, as the tutorial does; see \"Where "
-    "BERT's remote model lives\")",
+    f"there; at most {MAX_COPIED_SAMPLE_ROWS:,} sample rows) or `dataset` (in `dataset`, as the tutorial does; see [Where "
+    "BERT's remote model lives](bert.md#where-berts-remote-model-lives))",
     Field("machineType", "n1-standard-2"),
     Field("minReplicas", 1, low=1),
     Field(
@@ -135,7 +135,7 @@ CORPORA = Field(
     kind="object",
 )
 
-# In the README's order. gcp:project and gcp:region are the Google provider's; the rest are ours.
+# In the order of docs/configuration.md's table. gcp:project and gcp:region are the Google provider's; the rest are ours.
 KEYS: tuple[Field, ...] = (
     PROJECT, REGION, LOCATION, DATASET, MODELS, MODEL_SOURCES, BUILD_DIR, BUILD_JOBS,
     SAMPLES, BERT, TEXT_EMBEDDING, CORPORA, EVALUATION,

@@ -1,7 +1,7 @@
 """The stack's limits and choices, each with why it is what it is.
 
 The configuration's table of keys (keys.py, corpus_keys.py) takes its bounds from here, and so
-do the error messages and the README's configuration table generated from it.
+do the error messages and the configuration table generated from it (docs/configuration.md).
 """
 
 from __future__ import annotations
