@@ -25,17 +25,8 @@ from bqml_text_embeddings.bigquery.embedding import Embedder
 from bqml_text_embeddings.bigquery.source_table import SourceTableCheck
 from bqml_text_embeddings.bigquery.starter import RefreshStarter
 from bqml_text_embeddings.bigquery.statement import SqlStatement
+from bqml_text_embeddings.config import rules
 from bqml_text_embeddings.config.corpus_keys import CORPUS
-from bqml_text_embeddings.config.rules import (
-    IMPORTED_BATCH_SIZE,
-    INDEX_TYPES,
-    MAX_ATTEMPTS,
-    MAX_BATCH_SIZE,
-    MAX_DELETE_PERCENT,
-    MAX_TIME_BUDGET_MINUTES,
-    NO_INDEX,
-    REMOTE_BATCH_SIZE,
-)
 from bqml_text_embeddings.corpus.refresh import Refresh, Source, Tables
 
 TYPE = "bqml-text-embeddings:index:EmbeddedCorpus"
@@ -139,11 +130,11 @@ def spec_of(name: str, args: EmbeddedCorpusArgs, what: str) -> CorpusSpec:
         if isinstance(value, dict) and value and all(not _name(MODEL_NAME_RULE, "")(m) for m in value)
         else f"{value!r}: give the models by short names of a-z, 0-9 and _ (each a model component's embeddingModel)",
         schedule=lambda error: error,
-        batch_size=optional(lambda value: validate.whole(value, 1, MAX_BATCH_SIZE)),
-        max_attempts=optional(lambda value: validate.whole(value, 1, MAX_ATTEMPTS)),
-        time_budget_minutes=optional(lambda value: validate.whole(value, 1, MAX_TIME_BUDGET_MINUTES)),
-        max_delete_percent=optional(lambda value: validate.whole(value, 0, MAX_DELETE_PERCENT)),
-        index=optional(lambda value: validate.one_of(value, (*INDEX_TYPES, NO_INDEX))),
+        batch_size=optional(lambda value: validate.whole(value, 1, rules.MAX_BATCH_SIZE)),
+        max_attempts=optional(lambda value: validate.whole(value, 1, rules.MAX_ATTEMPTS)),
+        time_budget_minutes=optional(lambda value: validate.whole(value, 1, rules.MAX_TIME_BUDGET_MINUTES)),
+        max_delete_percent=optional(lambda value: validate.whole(value, 0, rules.MAX_DELETE_PERCENT)),
+        index=optional(lambda value: validate.one_of(value, (*rules.INDEX_TYPES, rules.NO_INDEX))),
         newest_by=optional(validate.column),
         notify_email=optional(validate.boolean),
         notify_topic=optional(validate.pubsub_topic),
@@ -162,7 +153,7 @@ def spec_of(name: str, args: EmbeddedCorpusArgs, what: str) -> CorpusSpec:
         max_attempts=validate.as_int(merged["max_attempts"]),
         time_budget_minutes=validate.as_int(merged["time_budget_minutes"]),
         max_delete_percent=validate.as_int(merged["max_delete_percent"]),
-        index=None if merged["index"] == NO_INDEX else merged["index"],
+        index=None if merged["index"] == rules.NO_INDEX else merged["index"],
         newest_by=args.get("newest_by"),
         notify_email=merged["notify_email"],
         notify_topic=args.get("notify_topic"),
@@ -383,7 +374,7 @@ class CorpusModel(pulumi.ComponentResource):
                 tables=values[1],
                 embedder=values[0],
                 model_version=values[0].version,
-                batch_size=spec.batch_size or (REMOTE_BATCH_SIZE if values[0].remote else IMPORTED_BATCH_SIZE),
+                batch_size=spec.batch_size or (rules.REMOTE_BATCH_SIZE if values[0].remote else rules.IMPORTED_BATCH_SIZE),
                 max_attempts=spec.max_attempts,
                 time_budget_minutes=spec.time_budget_minutes,
                 max_delete_percent=spec.max_delete_percent,
