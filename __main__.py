@@ -2,7 +2,7 @@
 
 import pulumi
 
-from infra.program import configure, declare
+from stack.program import configure, declare
 
 # 1. Read and validate the stack's config; build (or find cached) the SavedModels.
 settings, built = configure()

@@ -27,14 +27,14 @@ from measure import CHILD_ENV, ROOT, WORK, interleaved, machine, median, run_chi
 
 OURS = (
     "import sys\n"
-    "from model_build import ensure_built\n"
+    "from bqml_text_embeddings.build import ensure_built\n"
     "built = ensure_built('nnlm', {'nnlm': sys.argv[1]}, sys.argv[2])\n"
     "REPORT = {'size': built.manifest['total_size'], 'tf': 'tensorflow' in sys.modules}\n"
 )
 # What `pulumi up` and the CLI run: the build server, TensorFlow imported once, the build in a fork of it.
 SERVED = (
     "import sys\n"
-    "from model_build import ensure_all_built\n"
+    "from bqml_text_embeddings.build import ensure_all_built\n"
     "ensure_all_built({'nnlm': {'nnlm': sys.argv[1]}}, sys.argv[2])\n"
 )
 BARE = (

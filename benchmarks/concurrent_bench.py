@@ -34,7 +34,7 @@ from measure import CHILD_ENV, ROOT, WORK, interleaved, machine, median, run_tre
 MODELS = ("nnlm", "swivel", "bert")
 BUILD = (
     "import json, sys\n"
-    "from model_build import ensure_all_built\n"
+    "from bqml_text_embeddings.build import ensure_all_built\n"
     "ensure_all_built(json.loads(sys.argv[1]), sys.argv[2], jobs=int(sys.argv[3]))\n"
 )
 SPIN = (

@@ -1,4 +1,4 @@
-"""Local predict: `model_build predict`'s engine against the SavedModel called directly.
+"""Local predict: `bqml_text_embeddings.build predict`'s engine against the SavedModel called directly.
 
 On a built NNLM-shaped model (1,000,000 words x 50 dims, made by
 build_bench.py's recipe), over synthetic reviews of 20-120 words, in one
@@ -6,8 +6,8 @@ process, rounds interleaved; every contender loads the model, embeds every
 text in batches of 128 (what BigQuery sends a remote model) and holds the
 vectors as numpy arrays:
   - direct: `tf.saved_model.load(dir).signatures['serving_default']`;
-  - embedded: `model_build.predict.embedded` (what predict and evaluate use);
-  - predict to JSONL: `model_build.predict.predict` writing to /dev/null.
+  - embedded: `bqml_text_embeddings.build.predict.embedded` (what predict and evaluate use);
+  - predict to JSONL: `bqml_text_embeddings.build.predict.predict` writing to /dev/null.
 
 Run: .venv/bin/python benchmarks/predict_bench.py [--rounds 5] [--rows 50000]
 """
@@ -37,7 +37,7 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from model_build import ensure_all_built, predict
+    from bqml_text_embeddings.build import ensure_all_built, predict
     from tests import fakehub
 
     model_dir = ensure_all_built({"nnlm": {"nnlm": source}}, WORK / "predict_build")["nnlm"].path

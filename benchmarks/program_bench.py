@@ -25,7 +25,7 @@ from measure import CHILD_ENV, ROOT, WORK, Run, interleaved, machine, median, ru
 PREPARE = (
     "import json, sys, pathlib\n"
     "from tests import fakehub\n"
-    "from model_build import ensure_all_built\n"
+    "from bqml_text_embeddings.build import ensure_all_built\n"
     "root = pathlib.Path(sys.argv[1]); words = fakehub.demo_words(5000)\n"
     "pre, enc = fakehub.save_bert_modules(root, words)\n"
     "src = {'nnlm': str(fakehub.save_word_embedding_module(root / 'nnlm', words, 50)),\n"

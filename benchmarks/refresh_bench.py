@@ -31,7 +31,7 @@ from sqlglot.optimizer.scope import traverse_scope
 
 sys.path.insert(0, str(ROOT))
 
-from infra.bigquery.refresh import Refresh
+from bqml_text_embeddings.corpus.refresh import Refresh
 from tests.corpus_runs import RETRYABLE, SOURCE, TABLES, Fault, World, fake_model, plan
 from tests.googlesql import Engine, Table
 from tests.googlesql import engine as engine_module

@@ -1,4 +1,4 @@
-"""The policy pack: `pulumi preview --policy-pack policy` (see the README)."""
+"""The policy pack: `pulumi preview --policy-pack policy` (see docs/operations.md, "Policy pack")."""
 
 from pulumi_policy import PolicyPack
 

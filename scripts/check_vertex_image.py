@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model_build import runtimes  # noqa: E402 - after the path is set
+from bqml_text_embeddings.build import runtimes  # noqa: E402 - after the path is set
 
 TEXTS = ["Isabelle Huppert must be one of the greatest actresses", "a dull, boring film", ""]
 

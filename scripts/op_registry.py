@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model_build import runtimes  # noqa: E402 - after the path is set
+from bqml_text_embeddings.build import runtimes  # noqa: E402 - after the path is set
 
 # The TensorFlow each tensorflow-text release was built against (its wheel pins it).
 TEXT_BUILT_FOR = {"2.12.1": "2.12.1", "2.20.0": "2.20.0"}

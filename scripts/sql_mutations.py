@@ -1,6 +1,6 @@
 """Mutation testing of the corpus SQL: does a test fail when a predicate, a bound or a join changes?
 
-Each mutant is one small change to one file of sql/corpus/ (outside comments and string
+Each mutant is one small change to one file of bqml_text_embeddings/sql/corpus/ (outside comments and string
 literals): a comparison flipped or loosened, AND/OR swapped, a NOT or a conjunct dropped,
 IS NULL inverted, ASC/DESC swapped, a unit or a literal changed, a function slipped into
 a fingerprint, plus the named regressions in REGRESSIONS (today's fixes undone one by
@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SQL = Path("sql/corpus")
+SQL = Path("bqml_text_embeddings/sql/corpus")
 # First the refresh executed on the engine (fast to fail), then the program and the wire.
 TESTS = ("tests/test_corpus_refresh.py", "tests/test_program_corpora.py", "tests/test_wire_corpus.py")
 LINKED = (".venv", ".zetasql", ".zetasql-cache")  # shared read-only with the copies
@@ -193,7 +193,7 @@ def _run(copy: Path, mutant: Mutant) -> Mutant:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--only", help="one file of sql/corpus/")
+    parser.add_argument("--only", help="one file of bqml_text_embeddings/sql/corpus/")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / ".work" / "sql_mutations.json")
     parser.add_argument("--again", type=Path, help="run only the mutants a previous run's JSON lists as survived")

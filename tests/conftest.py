@@ -19,6 +19,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
+from tests import one_status_proto  # noqa: E402 - after sys.path holds the repository
+
+one_status_proto.install()
+
 
 @pytest.fixture(scope="session")
 def hub_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -43,7 +47,7 @@ def hub_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def sources_for(model: str, hub: dict[str, Path]) -> dict[str, str]:
-    from model_build import catalog
+    from bqml_text_embeddings.build import catalog
 
     return {key: str(hub[key]) for key in catalog.get(model).source_keys()}
 
@@ -60,7 +64,7 @@ def built(hub_sources: dict[str, Path], shared_build_dir: Path) -> dict:
     One after another (jobs=1), each in a process of its own: the reference
     that concurrent builds are held to.
     """
-    from model_build import ensure_all_built
+    from bqml_text_embeddings.build import ensure_all_built
 
     return ensure_all_built({name: sources_for(name, hub_sources) for name in ("nnlm", "swivel", "bert")}, shared_build_dir, jobs=1)
 
@@ -77,7 +81,7 @@ def round_robin_sources(hub_sources: dict[str, Path]) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def round_robin_bert(round_robin_sources: dict[str, str], shared_build_dir: Path):
     """BERT built (in a process of its own, into the shared cache) from the round-robin preprocess."""
-    from model_build import ensure_all_built
+    from bqml_text_embeddings.build import ensure_all_built
 
     return ensure_all_built({"bert": round_robin_sources}, shared_build_dir, jobs=1)["bert"]
 
@@ -126,7 +130,7 @@ def run_cli(*args: str, stdin: str | None = None, timeout: int = 600) -> subproc
     from tests.fakehub import fresh_env
 
     return subprocess.run(
-        [sys.executable, "-m", "model_build", *args],
+        [sys.executable, "-m", "bqml_text_embeddings.build", *args],
         cwd=ROOT,
         env=fresh_env(),
         input=stdin,

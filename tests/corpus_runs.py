@@ -22,9 +22,9 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from infra.bigquery import refresh, sql
-from infra.bigquery.embedding import Embedder, Purpose
-from infra.bigquery.refresh import Refresh, Source, Tables
+from bqml_text_embeddings.bigquery import sql
+from bqml_text_embeddings.bigquery.embedding import Embedder, Kind, Purpose, model_version
+from bqml_text_embeddings.corpus.refresh import Refresh, Source, Tables
 from tests.googlesql import Engine, Table
 from tests.googlesql.database import Database
 from tests.googlesql.script import Script, Step
@@ -84,7 +84,7 @@ class FakeModel(Embedder):
 
 def fake_model(seed: str = "v1", dims: int = 4, known: bool = True) -> FakeModel:
     """`known`: the stack knows the vectors' length beforehand (built and Google's models); else the run learns it."""
-    return FakeModel(model_id="fake", template="embed_managed", status_column="status", dims=dims if known else None, seed=seed, length=dims)
+    return FakeModel(model_id="fake.model.fake", kind=Kind.MANAGED, dims=dims if known else None, seed=seed, length=dims)
 
 
 def plan(
@@ -104,7 +104,7 @@ def plan(
         source=Source(SOURCE, key, "body", newest_by),
         tables=tables_for(name),
         embedder=model,
-        model_version=refresh.model_version([model.seed, str(model.length)]),
+        model_version=model.version or model_version([model.seed, str(model.length)]),
         batch_size=batch_size,
         max_attempts=max_attempts,
         time_budget_minutes=time_budget_minutes,

@@ -8,6 +8,7 @@ can assert the dependency graph, not only that the program ran.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Declared:
     inputs: dict[str, Any]
     parent: str
     dependencies: set[str] = field(default_factory=set)
+    aliases: list[dict[str, Any]] = field(default_factory=list)  # alias specs: name, type, parent (None: the root)
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -80,8 +82,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=rpc.deserialize_properties(request.object),
                 parent=request.parent,
                 dependencies=dependencies,
+                aliases=[_alias(alias) for alias in request.aliases],
             )
         return response
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    if alias.urn:
+        return {"urn": alias.urn}
+    spec = alias.spec
+    parent: Any = ... if not (spec.parentUrn or spec.noParent) else (None if spec.noParent else spec.parentUrn)
+    return {"name": spec.name or None, "type": spec.type or None, "parent": parent}
 
 
 @dataclass
@@ -135,25 +146,34 @@ def run_program(config: dict[str, Any], stack: str = "dev", entry_point: bool = 
     """Declares the program under mocks with `config`; exceptions propagate.
 
     With `entry_point`, runs __main__.py itself (as `pulumi up` does) instead of
-    infra.program.run(); its exports are then not captured.
+    stack.program.run(); its exports are then not captured.
     """
     import runpy
 
-    from infra import program
+    from stack import program
 
-    mocks = _Mocks()
-    monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="bqml-text-embeddings", stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(to_config(config))
-    exported: dict[str, Any] = {}
-
-    @pulumi.runtime.test
     def declare() -> Any:
         if entry_point:
             runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
             return None
-        outputs = program.run()
-        return pulumi.Output.from_input(outputs).apply(exported.update)
+        return program.run()
 
-    declare()
+    return run_declared(declare, to_config(config), stack=stack)
+
+
+def run_declared(declare: Callable[[], Any], config: dict[str, str], stack: str = "dev", project: str = "bqml-text-embeddings") -> ProgramRun:
+    """Runs `declare` under mocks with `config` (full keys, as the engine hands them over) and records what it
+    declares; the outputs are what it returns, resolved."""
+    mocks = _Mocks()
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run() -> Any:
+        outputs = declare()
+        return None if outputs is None else pulumi.Output.from_input(outputs).apply(exported.update)
+
+    run()
     return ProgramRun(monitor.declared, exported)

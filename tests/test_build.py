@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model_build import BuildError, cache, catalog, ensure_built
+from bqml_text_embeddings.build import BuildError, cache, catalog, ensure_built
 from tests.conftest import ROOT, run_python, sources_for
 
 
@@ -90,7 +90,7 @@ def test_bert_wrapper_returns_the_encoders_pooled_output(built: dict, hub_source
 def test_warm_cache_returns_the_same_build_without_importing_tensorflow(built: dict, hub_sources: dict, shared_build_dir: Path) -> None:
     code = (
         "import json, sys\n"
-        "from model_build import ensure_built\n"
+        "from bqml_text_embeddings.build import ensure_built\n"
         "b = ensure_built(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3])\n"
         "print(json.dumps({'path': str(b.path), 'tf': 'tensorflow' in sys.modules}))\n"
     )
@@ -117,7 +117,7 @@ def test_key_follows_local_source_contents(hub_sources: dict, tmp_path: Path) ->
 
 def _entries(build_dir: Path) -> list[str]:
     """What the build dir holds besides the per-TensorFlow-version core op set."""
-    from model_build.check import CORE_OPS_DIR
+    from bqml_text_embeddings.build.check import CORE_OPS_DIR
 
     return sorted(p.name for p in build_dir.iterdir() if p.name != CORE_OPS_DIR) if build_dir.exists() else []
 
@@ -149,7 +149,7 @@ def test_bad_sources_fail_with_one_clear_message_and_leave_nothing(
 
 
 def test_size_over_bigquerys_limit_is_an_error(hub_sources: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from model_build import check
+    from bqml_text_embeddings.build import check
 
     monkeypatch.setattr(check, "BIGQUERY_MAX_BYTES", 1000)
     with pytest.raises(BuildError, match=r"nnlm cannot be imported into BigQuery: size [\d,]+ bytes exceeds BigQuery's 1,000-byte limit"):
@@ -163,7 +163,7 @@ def test_interrupted_build_never_counts_as_built(hub_sources: dict, tmp_path: Pa
     marker = tmp_path / "writing"
     code = (
         "import json, sys, time, pathlib\n"
-        "from model_build import builder, ensure_built\n"
+        "from bqml_text_embeddings.build import builder, ensure_built\n"
         "real = builder.canonicalize\n"
         "def stall(model_dir):\n"
         "    real(model_dir)\n"
@@ -208,7 +208,7 @@ def test_tampered_entry_is_rebuilt(hub_sources: dict, tmp_path: Path) -> None:
 
 _BUILD_AND_HASH = (
     "import json, sys\n"
-    "from model_build import ensure_built\n"
+    "from bqml_text_embeddings.build import ensure_built\n"
     "b = ensure_built(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3])\n"
     "print(json.dumps({'digest': b.digest, 'files': b.files}))\n"
 )
@@ -228,7 +228,7 @@ def test_two_builds_from_scratch_in_fresh_processes_are_byte_identical(hub_sourc
 
 
 def test_remote_handles_are_taken_as_given_and_keyed_by_name() -> None:
-    from model_build import sources
+    from bqml_text_embeddings.build import sources
 
     spec = catalog.get("bert")
     handles = sources.resolve(spec, {"bertEncoder": "gs://mirror/bert_en_cased_L-12_H-768_A-12/4"})

@@ -9,8 +9,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from model_build import BuildError, cache, catalog, ensure_all_built, ensure_built
-from model_build.redact import redact
+from bqml_text_embeddings.build import BuildError, cache, catalog, ensure_all_built, ensure_built
+from bqml_text_embeddings.build.redact import redact
 
 PASSWORD = "pw-7Hq2Zx9"
 TOKEN = "tok-4Kd8Lm1"
@@ -103,7 +103,7 @@ def test_a_failed_download_through_the_build_server_names_the_source_without_its
 def test_a_build_that_crashes_quoting_its_source_is_reported_without_the_secret(tmp_path: Path) -> None:
     server = (
         "import sys\n"
-        "from model_build import worker\n"
+        "from bqml_text_embeddings.build import worker\n"
         "def build_one(request):\n"
         "    raise RuntimeError('a library failed on ' + request['sources']['nnlm'])\n"
         "worker.build_one = build_one\n"
@@ -129,7 +129,7 @@ def test_a_server_that_execs_each_build_passes_the_request_on_stdin_not_in_its_a
         f"    open({str(argv_log)!r}, 'a').write(repr(args) + '\\n')\n"
         "    real(path, args)\n"
         "os.execv = execv\n"
-        "from model_build import worker\n"
+        "from bqml_text_embeddings.build import worker\n"
         "worker.main(sys.argv[1:])\n"
     )
     with pytest.raises(BuildError, match=r"^source nnlm: cannot load https://REDACTED@127\.0\.0\.1:9/"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from model_build import check, runtimes
+from bqml_text_embeddings.build import check, runtimes
 from tests.conftest import ROOT
 from tests.fakehub import fresh_env
 
@@ -79,7 +79,7 @@ def test_core_ops_are_what_bare_tensorflow_registers() -> None:
 
 _FIRST_IMPORT = (
     "import json, sys\n"
-    "from model_build import check\n"
+    "from bqml_text_embeddings.build import check\n"
     "def forbidden():\n"
     "    raise AssertionError('started a second interpreter')\n"
     "check._ops_of_fresh_interpreter = forbidden\n"

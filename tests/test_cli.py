@@ -1,4 +1,4 @@
-"""python -m model_build: list, build, check, predict, and its errors."""
+"""python -m bqml_text_embeddings.build: list, build, check, predict, and its errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model_build.check import CORE_OPS_DIR
+from bqml_text_embeddings.build.check import CORE_OPS_DIR
 from tests.conftest import run_cli
 
 
@@ -26,7 +26,7 @@ def _error_line(result) -> str:
 def test_help_for_every_command(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0
-    assert "usage: python -m model_build" in result.stdout
+    assert "usage: python -m bqml_text_embeddings.build" in result.stdout
 
 
 def test_list_shows_models_sources_and_cache_state(built: dict, hub_sources: dict, shared_build_dir: Path) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import config
-from infra.config import ConfigError, parse
+from bqml_text_embeddings.config import bert as config_bert
+from stack import config
+from stack.config import ConfigError, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,9 +196,9 @@ def test_the_prebuilt_runtime_uses_the_image_nearest_the_region_until_google_end
     prebuilt = "europe-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"  # Google's own: any of its hosts
     assert parse({"project": "my-proj-123", "bert": {"servingImage": prebuilt, "runtime": "prebuilt-tf2-cpu.2-15"}}).bert.serving_image == prebuilt
 
-    monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 14))
+    monkeypatch.setattr(config_bert, "_today", lambda: date(2027, 1, 14))
     assert bert("us-central1").runtime == "prebuilt-tf2-cpu.2-15"  # the last day it is available
-    monkeypatch.setattr(config, "_today", lambda: date(2027, 1, 15))
+    monkeypatch.setattr(config_bert, "_today", lambda: date(2027, 1, 15))
     with pytest.raises(ConfigError) as failure:
         bert("us-central1")
     assert str(failure.value).splitlines()[1] == (
@@ -238,13 +239,15 @@ def test_a_corpus_may_use_bert_where_bert_lives_beside_its_table() -> None:
         assert corpus.models == ("bert",)
 
 
-def test_the_readme_config_table_shows_berts_defaults_and_both_placements() -> None:
+def test_the_config_table_shows_berts_defaults_and_both_placements() -> None:
     import json
 
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("## Configuration"):readme.index("## Outputs")]
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    table = page[page.index("## The stack's keys"):page.index("## Embed your own table")]
     (row,) = [line for line in table.splitlines() if line.startswith("| `bert` |")]
     assert json.loads(row.split("|")[2].strip().strip("`")) == {k: v for k, v in config.DEFAULT_BERT.items() if v is not None}
     for placement in config.BERT_PLACEMENTS:
         assert f"`{placement}`" in row, placement
-    assert "(docs/bert-placement.md)" in readme and (ROOT / "docs" / "bert-placement.md").is_file()
+    # The placement's full story is linked from the README's index and from the BERT page.
+    readme, bert = (ROOT / "README.md").read_text(), (ROOT / "docs" / "bert.md").read_text()
+    assert "(docs/bert-placement.md)" in readme and "(bert-placement.md)" in bert and (ROOT / "docs" / "bert-placement.md").is_file()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import config
-from infra.config import ConfigError, CorpusSettings, parse
+from stack import config
+from stack.config import ConfigError, CorpusSettings, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKETS = {"table": "acme-data.support.tickets", "key": ["ticket_id"], "text": "body", "models": ["nnlm"], "schedule": "every 24 hours"}
@@ -125,10 +125,15 @@ def test_corpora_must_be_an_object_of_objects() -> None:
         assert message in str(failure.value)
 
 
-def test_pulumi_yaml_and_the_readme_document_corpora() -> None:
+def test_pulumi_yaml_the_readme_and_the_docs_document_corpora() -> None:
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]["bqml-text-embeddings:corpora"]
     assert declared["value"] == {}
     readme = (ROOT / "README.md").read_text()
-    assert "## Embed your own table" in readme
+    assert "## Embed your own table" in readme and "(docs/corpora.md)" in readme
+    for key in config.CORPUS_REQUIRED:  # the README's example sets every required key
+        assert f"\n      {key}: " in readme, key
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    section = page[page.index("## Embed your own table"):page.index("## Outputs")]
     for key in (*config.CORPUS_REQUIRED, *config.DEFAULT_CORPUS):
-        assert f"`{key}`" in readme, key
+        assert f"`{key}`" in section, key
+    assert (ROOT / "docs" / "corpora.md").is_file()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from infra.config import ConfigError, parse
+from stack.config import ConfigError, parse
 from tests.pulumi_harness import run_program
 
 NS = "bqml-text-embeddings"

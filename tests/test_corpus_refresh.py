@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlglot import exp
 
-from infra.bigquery import embedding, refresh, sql
+from bqml_text_embeddings.bigquery import embedding, sql
+from bqml_text_embeddings.corpus import refresh
 from tests.bigquery_sql import parse as bigquery_parse
 from tests.corpus_runs import DATASET, RETRYABLE, SOURCE, TABLES, TRANSIENT, Fault, World, fake_model, plan, tables_for
 from tests.googlesql import Engine, Table

@@ -1,4 +1,4 @@
-"""`python -m model_build evaluate`: the local twin of embedding_quality, on labelled data made here.
+"""`python -m bqml_text_embeddings.build evaluate`: the local twin of embedding_quality, on labelled data made here.
 
 The texts are drawn from the test models' own vocabulary: positive reviews
 from one half of the words, negative from the other. A word-embedding model
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model_build import evaluate, predict
-from model_build.errors import BuildError
+from bqml_text_embeddings.build import evaluate, predict
+from bqml_text_embeddings.build.errors import BuildError
 from tests.conftest import run_cli
 from tests.fakehub import demo_words
 

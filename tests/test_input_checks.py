@@ -13,7 +13,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from infra.config import ConfigError, parse
+from stack.config import ConfigError, parse
 from tests.test_config_corpora import TICKETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def test_the_program_refuses_them_before_declaring_anything(base_config: dict, o
 def test_no_check_in_the_product_anchors_with_dollar_or_matches_only_a_prefix() -> None:
     """`re.match` or a pattern's `.match` with `...$` is how a newline walked through; `fullmatch` is the rule."""
     offenders = []
-    for folder in ("infra", "model_build", "policy", "scripts"):
+    for folder in ("bqml_text_embeddings", "stack", "policy", "scripts"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if re.search(r"\b(re|[A-Z_]+)\.match\(|\$\"\)|\$'\)|\$\"$", line):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from model_build import BuildError, cache, catalog, ensure_all_built, ensure_built, sources
-from model_build.check import CORE_OPS_DIR
-from model_build.parallel import default_jobs
+from bqml_text_embeddings.build import BuildError, cache, catalog, ensure_all_built, ensure_built, sources
+from bqml_text_embeddings.build.check import CORE_OPS_DIR
+from bqml_text_embeddings.build.parallel import default_jobs
 from tests.conftest import ROOT, sources_for
 from tests.fakehub import fresh_env
 
@@ -26,7 +26,7 @@ def _server(marks: Path, setup: str = "") -> tuple[str, ...]:
     """The build server, its builds spied on: each forked build leaves a mark (its parent's pid); swivel's is killed."""
     script = (
         "import os, signal, sys, threading, time\n"
-        "from model_build import worker\n"
+        "from bqml_text_embeddings.build import worker\n"
         "real = worker.build_one\n"
         "def build_one(request):\n"
         f"    with open(os.path.join({str(marks)!r}, request['model']), 'w') as mark:\n"
@@ -162,7 +162,7 @@ def test_an_interrupt_stops_the_server_and_its_builds(hub_sources: dict, tmp_pat
     marks.mkdir()
     server = (
         "import os, sys, time\n"
-        "from model_build import worker\n"
+        "from bqml_text_embeddings.build import worker\n"
         "def build_one(request):\n"
         f"    with open(os.path.join({str(marks)!r}, 'pids'), 'w') as mark:\n"
         "        mark.write(f'{os.getppid()} {os.getpid()}')\n"
@@ -172,7 +172,7 @@ def test_an_interrupt_stops_the_server_and_its_builds(hub_sources: dict, tmp_pat
     )
     caller = (
         "import json, sys\n"
-        "from model_build import ensure_all_built\n"
+        "from bqml_text_embeddings.build import ensure_all_built\n"
         "ensure_all_built(json.loads(sys.argv[1]), sys.argv[2], worker=(sys.executable, '-c', sys.argv[3]))\n"
     )
     requested = json.dumps({"swivel": sources_for("swivel", hub_sources)})

@@ -14,12 +14,12 @@ from typing import Any
 import grpc
 import pytest
 
-from infra import config
-from infra.preflight import image as image_check
-from infra.preflight import permissions
-from infra.preflight.__main__ import main
-from infra.preflight.report import FAIL, NOTE, OK
-from infra.preflight.stack_config import settings_from
+from bqml_text_embeddings.config import bert as config_bert
+from stack.preflight import image as image_check
+from stack.preflight import permissions
+from stack.preflight.__main__ import main
+from stack.preflight.report import FAIL, NOTE, OK
+from stack.preflight.stack_config import settings_from
 from tests.wire.bigquery_server import http_error as bigquery_error
 from tests.wire.preflight_servers import PROJECT_NUMBER
 from tests.wire.preflight_world import (
@@ -308,7 +308,7 @@ def test_a_serving_image_of_ones_own_is_read_from_its_host_and_a_missing_one_fai
 
 
 def test_the_prebuilt_runtime_reads_googles_image_from_its_registry(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config, "_today", lambda: date(2026, 12, 1))  # the runtime is refused after 2027-01-14
+    monkeypatch.setattr(config_bert, "_today", lambda: date(2026, 12, 1))  # the runtime is refused after 2027-01-14
     world.artifacts.add_standard_repository("us", "prediction", project="vertex-ai")
     image = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
     world.artifacts.images["vertex-ai/prediction/tf2-cpu.2-15:latest"] = DIGEST

@@ -1,4 +1,4 @@
-"""`./dev preflight` reads the stack's config as the program does: through `pulumi config --json` or a file, then `infra.config.parse`."""
+"""`./dev preflight` reads the stack's config as the program does: through `pulumi config --json` or a file, then `stack.config.parse`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra import config
-from infra.preflight import stack_config
-from infra.preflight.__main__ import main
-from infra.preflight.run import make_clients
+from stack import config
+from stack.preflight import stack_config
+from stack.preflight.__main__ import main
+from stack.preflight.run import make_clients
 from tests.pulumi_harness import to_config
 from tests.wire.preflight_world import PROJECT, STACK_CONFIG, pulumi_json, write_config
 
@@ -38,7 +38,7 @@ CONFIGS = [
 
 
 def program_settings(values: dict[str, Any]) -> config.Settings:
-    """What `pulumi up` reads: infra.config.from_pulumi over the engine's config map."""
+    """What `pulumi up` reads: stack.config.from_pulumi over the engine's config map."""
     pulumi.runtime.set_all_config(to_config(values))
     try:
         return config.from_pulumi()

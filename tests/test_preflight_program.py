@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.preflight import apis, permissions, stack_config
+from stack.preflight import apis, permissions, stack_config
 from tests.pulumi_harness import DYNAMIC, Declared, ProgramRun, run_program
 from tests.wire.preflight_world import pulumi_json
 

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from sqlglot import exp
 
-from model_build.check import CORE_OPS_DIR
+from bqml_text_embeddings.build.check import CORE_OPS_DIR
 from tests.bigquery_sql import parse as _parse
 from tests.bigquery_sql import table_name as _table_name
 from tests.conftest import PROJECT, ROOT, run_python
@@ -54,8 +54,9 @@ def test_default_config_declares_the_bigquery_half_only(runs: dict, built: dict)
     for absent in ("gcp:bigquery/connection:Connection", "gcp:projects/iAMMember:IAMMember", "gcp:vertex/aiEndpoint:AiEndpoint"):
         assert run.of_type(absent) == []
     assert {t for t in (d.type for d in run.declared.values()) if t.startswith("bqml-text-embeddings:")} == {
+        "bqml-text-embeddings:index:TextEmbeddingsTutorial",
         "bqml-text-embeddings:index:Foundation",
-        "bqml-text-embeddings:bigquery:ImportedModel",
+        "bqml-text-embeddings:index:TfHubEmbeddingModel",
         "bqml-text-embeddings:storage:ModelArtifact",
         "bqml-text-embeddings:bigquery:SqlStatement",
         "bqml-text-embeddings:bigquery:SamplePredictions",
@@ -442,10 +443,10 @@ def test_pickled_providers_load_in_a_fresh_provider_host(runs: dict) -> None:
     result = subprocess.run([sys.executable, "-c", _PROVIDER_HOST], input=json.dumps(blobs), cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "nnlm-create-model": "infra.bigquery.statement.BigQueryStatementProvider",
-        "bert-registry-model": "infra.vertex.resources.VertexModelProvider",
-        "bert-deployment": "infra.vertex.resources.VertexDeploymentProvider",
-        "bert-sample-source": "infra.bigquery.row_copy.RowCopyProvider",
+        "nnlm-create-model": "bqml_text_embeddings.bigquery.statement.BigQueryStatementProvider",
+        "bert-registry-model": "bqml_text_embeddings.vertex.resources.VertexModelProvider",
+        "bert-deployment": "bqml_text_embeddings.vertex.resources.VertexDeploymentProvider",
+        "bert-sample-source": "bqml_text_embeddings.bigquery.row_copy.RowCopyProvider",
         "tf": False,
     }
 
@@ -477,7 +478,7 @@ def test_a_cold_build_that_fails_names_its_model_declares_nothing_and_keeps_the_
 
 
 def test_build_jobs_reach_the_builder(base_config: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    from infra import config, program
+    from stack import config, program
 
     calls: list[dict] = []
     monkeypatch.setattr(program, "ensure_all_built", lambda requested, build_dir, **kw: calls.append(kw) or {})

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlglot import exp
 
-from infra.bigquery import refresh
+from bqml_text_embeddings.bigquery.embedding import model_version
+from bqml_text_embeddings.corpus import refresh
 from tests.bigquery_sql import parse, parse_all, table_name
 from tests.conftest import PROJECT
 from tests.googlesql import Engine
@@ -123,7 +124,7 @@ def test_the_refresh_procedure_embeds_with_its_model_at_its_version_after_everyt
         assert f"CREATE OR REPLACE PROCEDURE `{DATASET}.refresh_tickets_{model}`(max_delete_percent INT64)" in inputs["sql"]
         assert call in inputs["sql"]
         created = statement(run, f"{model}-create-{'model' if model == 'nnlm' else 'remote-model'}")["sql"]
-        version = refresh.model_version([created])  # the model's SQL names its artifact digest or endpoint
+        version = model_version([created])  # the model's SQL names its artifact digest or endpoint
         assert inputs["sql"].count(f"'{version}'") >= 5 and run.outputs["corpora"]["tickets"]["models"][model]["modelVersion"] == version
         assert f"ORDER BY doc_id\nLIMIT {10_000 if model == 'textembedding' else 100_000};" in inputs["sql"]  # the batch cap
         assert f"DECLARE model_dims INT64 DEFAULT {dims};" in inputs["sql"]  # every stored vector has this length

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from infra import schedule
-from infra.config import ConfigError, parse
+from bqml_text_embeddings import schedule
+from stack.config import ConfigError, parse
 from tests.test_config_corpora import corpus
 
-# Every form of the grammar (infra/schedule.py), with the spellings BigQuery's and App Engine's pages use.
+# Every form of the grammar (bqml_text_embeddings/schedule.py), with the spellings BigQuery's and App Engine's pages use.
 VALID = [
     "every 24 hours",
     "every 5 minutes",

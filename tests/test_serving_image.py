@@ -7,9 +7,9 @@ import dataclasses
 import pulumi
 import pytest
 
-from infra import config
-from infra.config import ConfigError, parse
-from model_build import runtimes
+from bqml_text_embeddings.build import runtimes
+from stack import config
+from stack.config import ConfigError, parse
 
 PREBUILT_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest"
 MIRROR = "us-central1-docker.pkg.dev/my-proj-123/serving/tensorflow/serving"

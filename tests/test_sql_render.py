@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.bigquery import sql
-from infra.bigquery.sql import UnsafeSqlParameter
+from bqml_text_embeddings.bigquery import sql
+from bqml_text_embeddings.bigquery.sql import UnsafeSqlParameter
 from tests.conftest import PROJECT
 from tests.googlesql import Engine, Table
 
@@ -24,7 +24,7 @@ REVIEWS = "bigquery-public-data.imdb.reviews"
         ("search_text", {"text": "@query--"}),
         ("search_text", {"text": "a.b"}),
         ("search_text", {"text": "1e5"}),
-        ("vector_search", {"base": sql.Fragment("TABLE `t`"), "query_embedding": sql.Fragment("SELECT 1"), "k": "5/**/"}),
+        ("vector_search", {"columns": sql.Fragment("base.content"), "base": sql.Fragment("TABLE `t`"), "query_embedding": sql.Fragment("SELECT 1"), "k": "5/**/"}),
         ("corpus/refresh_now", {"corpus": "tickets\n", "model": "nnlm", "procedure": "p.d.refresh"}),  # leaves its `--` line
         ("corpus/refresh_now", {"corpus": "tickets", "model": "nnlm", "procedure": "p.d.refresh`; DROP"}),
         ("create_tensorflow_model", {"model": "p.d.m", "model_path": "gs://b/m/*'"}),

@@ -6,9 +6,9 @@ import dill
 import pytest
 from google.api_core import exceptions as gexc
 
-from infra import retry
-from infra.bigquery import jobs as bigquery_jobs
-from infra.bigquery.statement import BigQueryStatementProvider, statement_id
+from bqml_text_embeddings import retry
+from bqml_text_embeddings.bigquery import jobs as bigquery_jobs
+from bqml_text_embeddings.bigquery.statement import BigQueryStatementProvider, statement_id
 from tests.fakes import FakeBigQuery, bigquery_error
 
 CREATE = "CREATE OR REPLACE MODEL `p.d.nnlm_model` OPTIONS (model_type = 'TENSORFLOW', model_path = 'gs://b/nnlm_model/abc/*');"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from google.api_core import exceptions as gexc
 
-from infra import retry
-from infra.vertex import ops as vertex_ops
-from infra.vertex.resources import VertexDeploymentProvider, VertexModelProvider
+from bqml_text_embeddings import retry
+from bqml_text_embeddings.vertex import ops as vertex_ops
+from bqml_text_embeddings.vertex.resources import VertexDeploymentProvider, VertexModelProvider
 from tests.fakes import FakeEndpointService, FakeModelService, container_spec
 
 PARENT = "projects/my-proj/locations/us-central1"

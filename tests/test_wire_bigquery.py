@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra import retry
-from infra.bigquery import jobs as bigquery_jobs
-from infra.bigquery.statement import BigQueryStatementProvider, statement_id
+from bqml_text_embeddings import retry
+from bqml_text_embeddings.bigquery import jobs as bigquery_jobs
+from bqml_text_embeddings.bigquery.statement import BigQueryStatementProvider, statement_id
 from tests.wire.bigquery_server import DROPPED, BigQueryServer, http_error
 from tests.wire.clients import bigquery_factory
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.bigquery.source_table import SourceTableCheckProvider, SourceTableError
-from infra.bigquery.starter import JOB_PREFIX, RefreshStarterProvider
-from infra.bigquery.statement import BigQueryStatementProvider
+from bqml_text_embeddings.bigquery.source_table import SourceTableCheckProvider, SourceTableError
+from bqml_text_embeddings.bigquery.starter import JOB_PREFIX, RefreshStarterProvider
+from bqml_text_embeddings.bigquery.statement import BigQueryStatementProvider
 from tests.pulumi_harness import ProgramRun, run_program
 from tests.wire.bigquery_server import DROPPED, BigQueryServer, http_error
 from tests.wire.clients import bigquery_factory

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.bigquery import jobs as bigquery_jobs
-from infra.bigquery.row_copy import RowCopyProvider, copy_id
+from bqml_text_embeddings.bigquery import jobs as bigquery_jobs
+from bqml_text_embeddings.bigquery.row_copy import RowCopyProvider, copy_id
 from tests.wire.bigquery_server import DROPPED, BigQueryServer, http_error
 from tests.wire.clients import bigquery_factory
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from infra import retry
-from infra.steps.bert_serving import tf_serving_container
-from infra.vertex import ops as vertex_ops
-from infra.vertex.resources import VertexDeploymentProvider, VertexModelProvider
+from bqml_text_embeddings import retry
+from bqml_text_embeddings.models.bert import tf_serving_container
+from bqml_text_embeddings.vertex import ops as vertex_ops
+from bqml_text_embeddings.vertex.resources import VertexDeploymentProvider, VertexModelProvider
 from tests.wire.clients import vertex_factory
 from tests.wire.dropping_proxy import DroppingProxy
 from tests.wire.vertex_server import VertexServer

@@ -115,7 +115,7 @@ def test_preview_comments_the_diff_with_the_policy_pack_and_a_warm_build_cache()
     assert pulumi["with"]["policyPacks"] == "policy"
     cache = next(s for s in steps if _uses(s) == "actions/cache")
     assert cache["with"]["path"] == ".build"
-    assert "requirements.txt" in cache["with"]["key"] and "model_build/" in cache["with"]["key"] and "Pulumi.yaml" in cache["with"]["key"]
+    assert "requirements.txt" in cache["with"]["key"] and "bqml_text_embeddings/build/" in cache["with"]["key"] and "Pulumi.yaml" in cache["with"]["key"]
     assert steps.index(cache) < steps.index(pulumi)
 
 

@@ -11,7 +11,7 @@ from google.auth.credentials import AnonymousCredentials
 
 
 def bigquery_factory(url: str) -> Callable[[str, str], Any]:
-    """What infra.bigquery.jobs.make_client makes, talking to `url` instead of bigquery.googleapis.com."""
+    """What bqml_text_embeddings.bigquery.jobs.make_client makes, talking to `url` instead of bigquery.googleapis.com."""
 
     def make(project: str, location: str) -> Any:
         from google.cloud import bigquery
@@ -24,7 +24,7 @@ def bigquery_factory(url: str) -> Callable[[str, str], Any]:
 
 
 def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str], Any]:
-    """What infra.vertex.ops.make_clients makes, over a plaintext channel to `address` (as for an emulator).
+    """What bqml_text_embeddings.vertex.ops.make_clients makes, over a plaintext channel to `address` (as for an emulator).
 
     Our backoff's sleeps are recorded; with `real_sleep_cap` they also pass for real (at most that
     long), for faults whose recovery takes real time, such as a gRPC channel reconnecting.
@@ -36,7 +36,7 @@ def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str],
         from google.cloud.aiplatform_v1.services.endpoint_service.transports import EndpointServiceGrpcTransport
         from google.cloud.aiplatform_v1.services.model_service.transports import ModelServiceGrpcTransport
 
-        from infra.vertex import ops as vertex_ops
+        from bqml_text_embeddings.vertex import ops as vertex_ops
 
         return vertex_ops.Clients(
             models=aiplatform_v1.ModelServiceClient(transport=ModelServiceGrpcTransport(channel=grpc.insecure_channel(address))),
@@ -54,7 +54,7 @@ def vertex_factory(address: str, real_sleep_cap: float = 0.0) -> Callable[[str],
 
 
 def preflight_clients(project: str, services: str, resource_manager: str, bigquery_url: str, artifacts: str, quotas: str) -> Any:
-    """What infra.preflight.run.make_clients makes, talking to servers on 127.0.0.1.
+    """What stack.preflight.run.make_clients makes, talking to servers on 127.0.0.1.
 
     REST calls carry a fixed access token (google.oauth2 Credentials with no refresh) and the
     stack's project as quota project, as make_clients gives ADC without one; every registry host
@@ -66,8 +66,8 @@ def preflight_clients(project: str, services: str, resource_manager: str, bigque
     from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
     from google.oauth2.credentials import Credentials
 
-    from infra.preflight import rest
-    from infra.preflight.run import Clients
+    from stack.preflight import rest
+    from stack.preflight.run import Clients
     from tests.wire.rest_server import TOKEN
 
     session = AuthorizedSession(Credentials(token=TOKEN, quota_project_id=project))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.preflight import apis, permissions, report, run, stack_config
+from stack.preflight import apis, permissions, report, run, stack_config
 from tests.pulumi_harness import to_config
 from tests.wire.bigquery_server import BigQueryServer
 from tests.wire.clients import preflight_clients

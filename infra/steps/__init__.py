@@ -1,1 +1,0 @@
-"""One component per tutorial step: what the stack creates."""

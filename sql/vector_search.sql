@@ -1,8 +1,0 @@
-SELECT base.content, distance
-FROM VECTOR_SEARCH(
-  ${base},
-  'embedding',
-  (${query_embedding}),
-  'embedding',
-  top_k => ${k},
-  distance_type => 'COSINE')

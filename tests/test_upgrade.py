@@ -1,0 +1,144 @@
+"""A stack made before the package updates in place: every resource it holds is declared again with the
+same inputs, under its URN or an alias of it, so `pulumi up` after the upgrade replaces nothing (the tutorial's
+search functions alone change, their heading comment: an update in place).
+
+tests/fixtures/declared_before_package.json is what the program declared, under the same mocks and
+configurations, at the commit before the package (945ab0a): `snapshot()` below, run there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bqml_text_embeddings.bigquery.statement import BigQueryStatementProvider
+from tests.conftest import PROJECT
+from tests.pulumi_harness import ProgramRun, run_program
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "declared_before_package.json"
+STACK, PROJECT_NAME = "dev", "bqml-text-embeddings"
+CORPORA = {
+    "tickets": {"table": "acme-data.support.tickets", "key": ["ticket_id"], "text": "body", "models": ["nnlm", "textembedding"], "schedule": "every 24 hours"},
+    "articles": {"table": f"{PROJECT}.cms.articles", "key": ["site", "article_id"], "text": "body", "models": ["nnlm"], "schedule": "none",
+                 "index": "none", "batchSize": 500, "newestBy": "updated_at"},
+}  # fmt: skip
+CONFIGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "four_models_and_corpora": {"models": ["nnlm", "swivel", "bert", "textembedding"], "corpora": CORPORA},
+    "bert_where_the_tutorial_puts_it": {"models": ["bert", "textembedding"], "bert": {"remoteModelLocation": "dataset"}},
+}
+
+
+def _plain(value: Any, marks: dict[str, str]) -> Any:
+    """Inputs as JSON, without the pickled dynamic provider, and with what this session's TF Hub stand-ins
+    decide (a build's digest, the model versions hashed from it, its files' paths) marked, not spelled."""
+    if isinstance(value, dict):
+        return {k: _plain(v, marks) for k, v in sorted(value.items()) if k != "__provider"}
+    if isinstance(value, list):
+        return [_plain(v, marks) for v in value]
+    if hasattr(value, "path"):  # a FileAsset: the file within its build
+        return {"asset": re.sub(r"^.*/([a-z]+)-[0-9a-f]{20}/model/", r"<build:\1>/", str(value.path))}
+    if isinstance(value, str):
+        for found, mark in marks.items():
+            value = value.replace(found, mark)
+    return value
+
+
+def _marks(build_dir: str, run: ProgramRun) -> dict[str, str]:
+    marks = {}
+    for manifest in Path(build_dir).glob("*/manifest.json"):
+        built = json.loads(manifest.read_text())
+        marks[built["digest"][:16]] = f"<digest:{built['model']}>"
+    for d in run.declared.values():  # a model's version: a hash of its statement (and deployment)
+        if d.name.endswith(("-create-model", "-create-remote-model")) and "sql" in d.inputs:
+            for versions in ([d.inputs["sql"]], [d.inputs["sql"], "777"]):
+                marks[hashlib.sha256("\n".join(versions).encode()).hexdigest()[:16]] = f"<version:{d.name.split('-create-')[0]}>"
+    return marks
+
+
+def snapshot(base_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{config: {urn: {type, name, parent, inputs}}} of every resource the program declares."""
+    return {name: snapshot_of(run_program({**base_config, **config}), base_config["buildDir"]) for name, config in CONFIGS.items()}
+
+
+def snapshot_of(run: ProgramRun, build_dir: str) -> dict[str, Any]:
+    marks = _marks(build_dir, run)
+    return {d.urn: {"type": d.type, "name": d.name, "parent": d.parent, "inputs": _plain(d.inputs, marks)} for d in run.declared.values()}
+
+
+def real(urn: str) -> str:
+    """A URN as the engine spells it: the mocks put the root stack's type in top-level resources' URNs, the engine does not."""
+    return urn.replace("::pulumi:pulumi:Stack$", "::")
+
+
+def _urn(type_: str, name: str, parent: str | None) -> str:
+    qualified = type_ if parent is None else f"{parent.split('::')[2]}${type_}"
+    return f"urn:pulumi:{STACK}::{PROJECT_NAME}::{qualified}::{name}"
+
+
+def known_as(run: ProgramRun) -> dict[str, set[str]]:
+    """Every URN each resource answers to: its own and its aliases', each also under every URN its parent
+    answers to (the engine's rule: a child inherits its parent's aliases)."""
+    memo: dict[str, set[str | None]] = {}
+
+    def urns(urn: str | None) -> set[str | None]:
+        if not urn or urn not in run.declared:
+            return {None}  # the root stack: no parent in a URN
+        if urn not in memo:
+            d = run.declared[urn]
+            parents = urns(d.parent)
+            found: set[str | None] = {real(urn), *(_urn(d.type, d.name, p) for p in parents)}
+            for alias in d.aliases:
+                if "urn" in alias:
+                    found.add(real(alias["urn"]))
+                    continue
+                pinned = alias["parent"]
+                under = parents if pinned is ... else {None} if pinned is None else urns(pinned)
+                found.update(_urn(alias["type"] or d.type, alias["name"] or d.name, p) for p in under)
+            memo[urn] = found
+        return memo[urn]
+
+    return {urn: {u for u in urns(urn) if u} for urn in run.declared}
+
+
+@pytest.fixture(scope="module")
+def declared_before() -> dict[str, dict[str, Any]]:
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_every_resource_of_a_stack_made_before_is_declared_again_unchanged(base_config: dict, declared_before: dict, config: str) -> None:
+    before = declared_before
+    run = run_program({**base_config, **CONFIGS[config]})
+    answers = {old: urn for urn, olds in known_as(run).items() for old in olds}
+    now = snapshot_of(run, base_config["buildDir"])
+    before = {real(urn): was for urn, was in before[config].items()}
+    missing = sorted(old for old in before if old not in answers)
+    assert missing == [], "resources of the old stack nothing answers to (pulumi up would delete them)"
+    changed = {
+        old: sorted(k for k in set(was["inputs"]) | set(now[answers[old]]["inputs"]) if was["inputs"].get(k) != now[answers[old]]["inputs"].get(k))
+        for old, was in before.items()
+        if was["inputs"] != now[answers[old]]["inputs"]
+    }
+    # One heading for every search (bigquery/search.py) rewrote the comment atop the tutorial's search functions:
+    # an update in place (CREATE OR REPLACE TABLE FUNCTION again), which the statement's own diff must say.
+    updates = {old for old, keys in changed.items() if keys == ["sql"] and _only_comments_differ(before[old], now[answers[old]])}
+    assert {old: keys for old, keys in changed.items() if old not in updates} == {}, "inputs that changed beyond a comment"
+    assert all(old.endswith("-search-function") for old in updates), sorted(updates)
+    for old in updates:
+        diff = BigQueryStatementProvider().diff("id", before[old]["inputs"], now[answers[old]]["inputs"])
+        assert diff.changes and not diff.replaces, old
+
+
+def _sql_without_comments(was: dict[str, Any]) -> list[str]:
+    return [line for line in was["inputs"]["sql"].splitlines() if not line.startswith("--")]
+
+
+def _only_comments_differ(was: dict[str, Any], now: dict[str, Any]) -> bool:
+    return _sql_without_comments(was) == _sql_without_comments(now)
+
