@@ -9,6 +9,7 @@ against an independent reckoning of the rows that needed it, and the invariant
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Callable
@@ -373,6 +374,27 @@ def test_newest_by_picks_the_newest_copy_so_an_edit_of_it_is_embedded(googlesql:
     world.source.rows[0].update(body="the other copy, edited last", updated_at=T0 + dt.timedelta(days=4))
     assert world.refresh(p).sent_ids == ["7"] and by_id(world.embeddings)["7"]["content"] == "the other copy, edited last"
     assert_consistent(world, p, texts={"7": "the other copy, edited last", "8": "eight"})
+
+
+def test_any_language_and_reserved_column_names_embed_exactly_and_an_edit_is_seen(googlesql: Engine) -> None:
+    """Korean, emoji, right-to-left and combining text round-trip untouched, from columns named as SQL keywords."""
+    texts = {
+        1: "프린터가 3층에서 걸렸어요",
+        2: "printer jammed again 🖨️🔥 (third time)",
+        3: "המדפסת תקועה שוב",
+        4: "الطابعة عالقة مرة أخرى",
+        5: "café – naïve résumé with e\u0301 combining",  # noqa: RUF001 - the en dash is the point
+        6: "混合 text: 日本語とEnglish",
+    }
+    columns = [("order", "INT64"), ("select", "STRING"), ("current_date", "TIMESTAMP")]
+    world = World(googlesql, Table(columns, [{"order": k, "select": v, "current_date": T0} for k, v in texts.items()]))
+    p = dataclasses.replace(plan(), source=refresh.Source(SOURCE, ("order",), "select", "current_date"))
+    assert sorted(world.refresh(p).sent_ids) == [str(k) for k in texts]
+    assert {row["doc_id"]: row["content"] for row in world.embeddings} == {str(k): v for k, v in texts.items()}
+    assert world.refresh(p).sent == 0  # a fingerprint of the exact text: nothing looks edited
+    world.source.rows[0]["select"] = "프린터가 4층에서 걸렸어요"
+    assert world.refresh(p).sent_ids == ["1"]
+    assert by_id(world.embeddings)["1"]["content"] == "프린터가 4층에서 걸렸어요"
 
 
 def test_every_repeated_key_is_listed_with_its_count(googlesql: Engine) -> None:
