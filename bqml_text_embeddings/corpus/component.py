@@ -284,8 +284,7 @@ class EmbeddedCorpus(pulumi.ComponentResource):
         self.refresher = self.refresher_component.email
 
         def by_model(pick: Callable[["CorpusModel"], pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
-            models = list(self.parts)
-            return pulumi.Output.all(*(pick(self.parts[m]) for m in models)).apply(lambda values: dict(zip(models, values, strict=True)))
+            return pulumi.Output.from_input({model: pick(part) for model, part in self.parts.items()})
 
         self.tables = by_model(lambda part: part.tables.apply(lambda t: t.embeddings))
         self.failures = by_model(lambda part: part.tables.apply(lambda t: t.failures))

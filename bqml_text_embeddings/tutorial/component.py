@@ -237,8 +237,8 @@ def declare(tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, legacy: bool) 
 
     tutorial.dataset = pulumi.Output.from_input(f"{p}.{spec.dataset}")
     tutorial.bucket = base.bucket.name
-    tutorial.model_ids = _by_model({model: component.model_id for model, component in served.items()})
-    tutorial.embedding_models = _by_model({model: component.embedding_model for model, component in served.items()})
+    tutorial.model_ids = pulumi.Output.from_input({model: component.model_id for model, component in served.items()})
+    tutorial.embedding_models = pulumi.Output.from_input({model: component.embedding_model for model, component in served.items()})
     tutorial.connection = pulumi.Output.from_input(connection.reference_id if connection else "")
     tutorial.served = served
     tutorial.services = base.services
@@ -253,11 +253,11 @@ def declare(tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, legacy: bool) 
             for model, component in served.items()
         }
     searches = {model: SemanticSearch(model, spec, served[model], s, opts=_child(tutorial, SemanticSearch, legacy)) for model, s in samples.items()}
-    tutorial.sample_tables = _by_model({model: s.table_id for model, s in samples.items()})
-    tutorial.search_queries = _by_model({model: search.query for model, search in searches.items()})
-    tutorial.search_functions = _by_model({model: search.function_id for model, search in searches.items()})
+    tutorial.sample_tables = pulumi.Output.from_input({model: s.table_id for model, s in samples.items()})
+    tutorial.search_queries = pulumi.Output.from_input({model: search.query for model, search in searches.items()})
+    tutorial.search_functions = pulumi.Output.from_input({model: search.function_id for model, search in searches.items()})
     # A model that lives apart reads its ten rows from the sample rows' copy, made only with samples on.
-    tutorial.predict_queries = _by_model(
+    tutorial.predict_queries = pulumi.Output.from_input(
         {
             model: component.embedder.apply(
                 lambda embedder, model=model: str(
@@ -289,7 +289,7 @@ def declare(tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, legacy: bool) 
             bert.endpoint.name,
             f"?project={p}",
         )
-    tutorial.console_links = _by_model(links)
+    tutorial.console_links = pulumi.Output.from_input(links)
     tutorial.register_outputs(
         {
             "dataset": tutorial.dataset,
@@ -306,11 +306,6 @@ def declare(tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, legacy: bool) 
             "console_links": tutorial.console_links,
         }
     )
-
-
-def _by_model(values: dict[str, pulumi.Input[str]]) -> pulumi.Output[dict[str, str]]:
-    keys = list(values)
-    return pulumi.Output.all(*(values[k] for k in keys)).apply(lambda found: dict(zip(keys, found, strict=True)))
 
 
 def _dataset_link(project: str, dataset: str) -> str:
