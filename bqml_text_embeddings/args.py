@@ -71,8 +71,7 @@ def argument_name(what: str, key: str) -> str:
 
 def by_config_rules(what: str, parse: Callable[[Problems], T]) -> T:
     """`parse` run with the configuration's rules (bqml_text_embeddings/config), its problems named as arguments."""
-    problems = Problems(lambda key: argument_name(what, key))
+    problems = Problems(lambda key: argument_name(what, key), ArgumentError, "invalid arguments")
     result = parse(problems)
-    if problems.lines:
-        raise ArgumentError("invalid arguments:\n  " + "\n  ".join(problems.lines))
+    problems.raise_if_any()
     return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from bqml_text_embeddings.config.keys import (
     TEXT_EMBEDDING,
 )
 from bqml_text_embeddings.config.placement import bert_placement
-from bqml_text_embeddings.config.problems import Fail, Problems, full_name
+from bqml_text_embeddings.config.problems import Fail, Problems
 from bqml_text_embeddings.config.rules import MODEL_CHOICES
 from bqml_text_embeddings.config.sections import parse_evaluation, parse_samples, parse_text_embedding
 from bqml_text_embeddings.config.settings import Settings
@@ -36,17 +36,17 @@ def parse(
     raw: Mapping[str, Any],
     configured: Iterable[str] = (),
     root: Path | None = None,
-    key_name: Callable[[str], str] = full_name,
+    fail: Problems | None = None,
 ) -> Settings:
     """Settings from raw config values (None or absent = default). Raises ConfigError.
 
     `raw` holds our keys by name and gcp:project and gcp:region as `project` and `region`.
     `configured` names every key set in the stack's config: one of ours that the program does not
     know (a misspelling) is refused rather than silently ignored. `buildDir` is relative to `root`
-    (default: the working directory, where Pulumi runs a program). `key_name` spells a key in an
-    error: `bqml-text-embeddings:bert.maxReplicas` for the stack's config, an argument for a component.
+    (default: the working directory, where Pulumi runs a program). `fail` collects the problems and
+    raises them (default: the stack's config keys in a ConfigError).
     """
-    fail = Problems(key_name)
+    fail = fail or Problems()
     unknown.stack_keys(configured, fail)
 
     def get(field: Field) -> Any:

@@ -20,15 +20,26 @@ def full_name(name: str) -> str:
 
 
 class Problems:
-    """Collects every problem (a Fail), so one run of `pulumi up` shows them all."""
+    """Collects every problem (a Fail), so one run of `pulumi up` shows them all.
 
-    def __init__(self, key_name: Callable[[str], str] = full_name) -> None:
+    `key_name` spells a key in an error and `error` is what is raised: the stack's config names
+    `bqml-text-embeddings:bert.maxReplicas` in a ConfigError, a component its argument in its own error.
+    """
+
+    def __init__(
+        self,
+        key_name: Callable[[str], str] = full_name,
+        error: type[ValueError] = ConfigError,
+        heading: str = "invalid configuration",
+    ) -> None:
         self.lines: list[str] = []
         self.key_name = key_name
+        self.error = error
+        self.heading = heading
 
     def __call__(self, key: str, message: str) -> None:
         self.lines.append(f"{self.key_name(key)}: {message}")
 
     def raise_if_any(self) -> None:
         if self.lines:
-            raise ConfigError("invalid configuration:\n  " + "\n  ".join(self.lines))
+            raise self.error(f"{self.heading}:\n  " + "\n  ".join(self.lines))

@@ -9,10 +9,9 @@ import dataclasses
 import re
 from typing import Any
 
-from bqml_text_embeddings.args import ArgumentError, argument_name, camel, snake
+from bqml_text_embeddings.args import ArgumentError, by_config_rules, camel, snake
 from bqml_text_embeddings.config import parsing
 from bqml_text_embeddings.config.keys import CORPORA, OURS
-from bqml_text_embeddings.config.problems import ConfigError
 from bqml_text_embeddings.config.rules import IMDB_REVIEWS
 from bqml_text_embeddings.config.settings import Settings
 from bqml_text_embeddings.config.unknown import did_you_mean
@@ -54,8 +53,5 @@ def spec_of(args: dict[str, Any], what: str) -> TutorialSpec:
         raise ArgumentError("invalid arguments:\n  " + "\n  ".join(unknown))
     given = dict(args)
     apis = _apis(given.pop("apis", None), what)
-    try:
-        settings = parsing.parse(_camel_keys(given), key_name=lambda key: argument_name(what, key))
-    except ConfigError as exc:
-        raise ArgumentError(str(exc).replace("invalid configuration:", "invalid arguments:", 1)) from None
+    settings = by_config_rules(what, lambda fail: parsing.parse(_camel_keys(given), fail=fail))
     return dataclasses.replace(settings, apis=apis)
