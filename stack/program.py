@@ -123,6 +123,7 @@ def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str
     if tutorial.bert is not None:
         outputs["bertBucket"] = tutorial.bert.bucket_name
         outputs["bertEndpoint"] = tutorial.bert.endpoint_url
+        outputs["bertServingImage"] = tutorial.bert.serving_image
     outputs["consoleLinks"] = tutorial.console_links
     return outputs
 

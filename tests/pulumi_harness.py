@@ -19,6 +19,8 @@ from pulumi.runtime import rpc
 
 ROOT = Path(__file__).resolve().parent.parent
 DYNAMIC = "pulumi-python:dynamic:Resource"
+# What TensorFlow Serving's tag resolves to when the program pins it (vertex/image_pin.py).
+SERVING_DIGEST = "sha256:" + "5e" * 32
 FAKE_SERVICE_ACCOUNT = "bqcx-123456-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
 # What a statement with a report query reads back (embedding_quality's rows).
 REPORT_ROWS = (
@@ -56,6 +58,9 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs["model_name"] = f"projects/{args.inputs['project']}/locations/{args.inputs['region']}/models/4242"
         if args.typ == DYNAMIC and "machine_type" in args.inputs:
             outputs["deployed_model_id"] = "777"
+        if args.typ == DYNAMIC and set(args.inputs) - {"__provider"} == {"image"}:  # an ImagePin (None inputs are not sent)
+            outputs["digest"] = SERVING_DIGEST
+            outputs["pinned"] = args.inputs["image"].rsplit(":", 1)[0] + "@" + SERVING_DIGEST
         if args.typ == DYNAMIC and args.inputs.get("report_sql"):
             outputs["report"] = [dict(row) for row in REPORT_ROWS]
         return f"{args.name}-id", outputs

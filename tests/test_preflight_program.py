@@ -34,7 +34,7 @@ def kind(resource: Declared) -> str:
     inputs = resource.inputs
     for key, name in (
         ("drop_sql", "statement"), ("takeover_sql", "first-fill"), ("artifact_uri", "vertex-model"), ("machine_type", "vertex-deployment"),
-        ("destination_location", "row-copy"),
+        ("destination_location", "row-copy"), ("image", "serving-image"),
     ):
         if key in inputs:
             return f"dynamic:{name}"

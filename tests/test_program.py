@@ -15,7 +15,7 @@ from bqml_text_embeddings.build.check import CORE_OPS_DIR
 from tests.bigquery_sql import parse as _parse
 from tests.bigquery_sql import table_name as _table_name
 from tests.conftest import PROJECT, ROOT, run_python
-from tests.pulumi_harness import DYNAMIC, FAKE_SERVICE_ACCOUNT, ProgramRun, run_program
+from tests.pulumi_harness import DYNAMIC, FAKE_SERVICE_ACCOUNT, SERVING_DIGEST, ProgramRun, run_program
 
 
 def _per_model(models: tuple[str, ...], *steps: str) -> set[str]:
@@ -198,11 +198,14 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     assert endpoint["location"] == "us-central1" and endpoint["displayName"] == "bert_model_endpoint"
     assert endpoint["name"].isdigit() and len(endpoint["name"]) == 10 and endpoint["name"][0] != "0"
 
+    # TensorFlow Serving's tag, through that repository, pinned to the digest it resolves to (vertex/image_pin.py).
+    assert run.named("bert-serving-image").inputs["image"] == "us-central1-docker.pkg.dev/my-proj-123/bqml-te-dev/tensorflow/serving:2.20.0"
+    assert run.depends_on("bert-serving-image", "bert-serving-images")
     model = run.named("bert-registry-model").inputs
     prefix = f"bert_model/{built['bert'].digest[:16]}/"
     assert model["artifact_uri"] == f"gs://bert-artifacts-bucket-1a2b3c/{prefix}"
     assert model["container"] == {
-        "image_uri": "us-central1-docker.pkg.dev/my-proj-123/bqml-te-dev/tensorflow/serving:2.20.0",
+        "image_uri": f"us-central1-docker.pkg.dev/my-proj-123/bqml-te-dev/tensorflow/serving@{SERVING_DIGEST}",
         "command": ["/usr/bin/tensorflow_model_server"],
         "args": [
             "--model_name=bert", "--model_base_path=$(AIP_STORAGE_URI)", "--rest_api_port=8080", "--port=8500",
@@ -212,7 +215,8 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
         "predict_route": "/v1/models/bert:predict",
         "health_route": "/v1/models/bert/metadata",
     }
-    assert run.depends_on("bert-registry-model", "bert-serving-images")
+    assert run.depends_on("bert-registry-model", "bert-serving-image") and run.depends_on("bert-registry-model", "bert-serving-images")
+    assert run.outputs["bertServingImage"] == model["container"]["image_uri"]
     assert model["labels"]["bqml-te-digest"] == built["bert"].digest[:16]
     assert model["labels"]["bqml-te-owner"] == f"{PROJECT}-dev"
     for item in built["bert"].files:
@@ -257,7 +261,7 @@ def test_all_three_models_declare_exactly_these_resources(runs: dict, built: dic
     objects = {f"{m}-savedmodel/{p}" for m in ("nnlm", "swivel", "bert") for p in _files(built[m])}
     assert _custom_names(runs["all"]) == objects | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry", "dataset", "models",
-        "nnlm-create-model", "swivel-create-model", *BERT_APART, "bert-artifacts", "bert-serving-images", "bert-registry-model",
+        "nnlm-create-model", "swivel-create-model", *BERT_APART, "bert-artifacts", "bert-serving-images", "bert-serving-image", "bert-registry-model",
         "bert-endpoint", "bert-deployment", "bert-create-remote-model", "evaluation-reviews", "embedding-quality",
     } | _per_model(("nnlm", "swivel", "bert"), "sample-embeddings", "search-function", *EVALUATION)
 
@@ -266,7 +270,7 @@ def test_bert_only_declares_no_imported_models(runs: dict, built: dict) -> None:
     run = runs["bert"]
     assert _custom_names(run) == {f"bert-savedmodel/{p}" for p in _files(built["bert"])} | {
         "api-bigquery", "api-storage", "api-bigqueryconnection", "api-aiplatform", "api-artifactregistry", "dataset", "models",
-        *BERT_APART, "bert-artifacts", "bert-serving-images", "bert-registry-model", "bert-endpoint", "bert-deployment",
+        *BERT_APART, "bert-artifacts", "bert-serving-images", "bert-serving-image", "bert-registry-model", "bert-endpoint", "bert-deployment",
         "bert-create-remote-model", "bert-sample-embeddings", "bert-search-function", "evaluation-reviews", "embedding-quality",
         *_per_model(("bert",), *EVALUATION),
     }
@@ -350,6 +354,7 @@ def test_the_prebuilt_runtime_uploads_a_flat_artifact_with_googles_image_and_no_
         assert run.named(f"bert-savedmodel/{item['path']}").inputs["name"] == f"bert_model/{built['bert'].digest[:16]}/{item['path']}"
     assert run.of_type("gcp:artifactregistry/repository:Repository") == []
     assert "api-artifactregistry" not in _names(run, "gcp:projects/service:Service")
+    assert not [d for d in run.of_type(DYNAMIC) if "image" in d.inputs], "Google's prebuilt image is pulled by Google's tag"
 
 
 def test_an_image_of_ones_own_needs_no_repository(base_config: dict) -> None:
@@ -358,6 +363,7 @@ def test_an_image_of_ones_own_needs_no_repository(base_config: dict) -> None:
     assert run.named("bert-registry-model").inputs["container"]["image_uri"] == own
     assert run.named("bert-registry-model").inputs["container"]["command"] == ["/usr/bin/tensorflow_model_server"]
     assert run.of_type("gcp:artifactregistry/repository:Repository") == []
+    assert not [d for d in run.of_type(DYNAMIC) if "image" in d.inputs], "an image of one's own is served as given"
 
 
 def test_bert_that_needs_ops_its_runtime_lacks_is_refused_before_anything_is_declared(

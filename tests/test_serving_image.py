@@ -95,6 +95,7 @@ def test_the_pinned_digest_reaches_the_model_upload(base_config: dict, monkeypat
     container = run.named("bert-registry-model").inputs["container"]
     assert container["image_uri"] == f"us-central1-docker.pkg.dev/my-proj-123/bqml-te-dev/tensorflow/serving@{DIGEST}"
     assert container["command"] == ["/usr/bin/tensorflow_model_server"]
+    assert [d.name for d in run.declared.values() if "image" in d.inputs] == [], "pinned in the code: nothing to pin at deploy"
 
 
 def test_the_program_refuses_the_mismatch_before_declaring_anything(base_config: dict) -> None:

@@ -1,6 +1,8 @@
-"""A stack made before the package updates in place: every resource it holds is declared again with the
-same inputs, under its URN or an alias of it, so `pulumi up` after the upgrade replaces nothing (the tutorial's
-search functions alone change, their heading comment: an update in place).
+"""A stack made before the package keeps what it holds: every resource is declared again with the same
+inputs, under its URN or an alias of it. Two changes are expected and nothing else: the tutorial's search
+functions' heading comment (an update in place), and BERT's image, which is now pinned by digest
+(vertex/image_pin.py): BERT is uploaded once more with the pinned image and its deployment moves to it,
+with no moment without a deployed model (VertexModel is replaced create-before-delete).
 
 tests/fixtures/declared_before_package.json is what the program declared, under the same mocks and
 configurations, at the commit before the package (945ab0a): `snapshot()` below, run there.
@@ -17,8 +19,9 @@ from typing import Any
 import pytest
 
 from bqml_text_embeddings.bigquery.statement import BigQueryStatementProvider
+from bqml_text_embeddings.vertex.resources import VertexModelProvider
 from tests.conftest import PROJECT
-from tests.pulumi_harness import ProgramRun, run_program
+from tests.pulumi_harness import SERVING_DIGEST, ProgramRun, run_program
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "declared_before_package.json"
 STACK, PROJECT_NAME = "dev", "bqml-text-embeddings"
@@ -128,11 +131,23 @@ def test_every_resource_of_a_stack_made_before_is_declared_again_unchanged(base_
     # One heading for every search (bigquery/search.py) rewrote the comment atop the tutorial's search functions:
     # an update in place (CREATE OR REPLACE TABLE FUNCTION again), which the statement's own diff must say.
     updates = {old for old, keys in changed.items() if keys == ["sql"] and _only_comments_differ(before[old], now[answers[old]])}
-    assert {old: keys for old, keys in changed.items() if old not in updates} == {}, "inputs that changed beyond a comment"
+    repinned = {old for old, keys in changed.items() if keys == ["container"] and _only_the_image_is_pinned(before[old], now[answers[old]])}
+    assert {old: keys for old, keys in changed.items() if old not in updates | repinned} == {}, "inputs that changed beyond a comment"
+    assert all(old.endswith("::bert-registry-model") for old in repinned) and len(repinned) == ("bert" in CONFIGS[config].get("models", [])), sorted(repinned)
+    for old in repinned:
+        diff = VertexModelProvider().diff("id", before[old]["inputs"], now[answers[old]]["inputs"])
+        assert diff.replaces == ["container"] and diff.delete_before_replace is False, old
     assert all(old.endswith("-search-function") for old in updates), sorted(updates)
     for old in updates:
         diff = BigQueryStatementProvider().diff("id", before[old]["inputs"], now[answers[old]]["inputs"])
         assert diff.changes and not diff.replaces, old
+
+
+def _only_the_image_is_pinned(was: dict[str, Any], now: dict[str, Any]) -> bool:
+    """The same container but for its image: the tag it had, now by the digest it resolves to."""
+    old, new = was["inputs"]["container"], now["inputs"]["container"]
+    repository, _, _tag = old["image_uri"].rpartition(":")
+    return {**old, "image_uri": None} == {**new, "image_uri": None} and new["image_uri"] == f"{repository}@{SERVING_DIGEST}"
 
 
 def _sql_without_comments(was: dict[str, Any]) -> list[str]:

@@ -35,7 +35,8 @@ class Runtime:
     image: str  # prebuilt: the path under {us,europe,asia}-docker.pkg.dev; else the Docker Hub image
     end_of_availability: date | None  # Google's date after which new resources may be refused; None: not on a schedule
     check_tensorflow_text: str  # the tensorflow-text that loads into `tensorflow` (scripts/check_vertex_image.py)
-    # The image's linux/amd64 manifest (what Vertex AI runs), "sha256:<64 hex>"; None: pulled by tag alone.
+    # What the tag resolves to, "sha256:<64 hex>", reviewed here. None: a Docker Hub image is pinned at a
+    # stack's first `pulumi up` instead (vertex/image_pin.py), a prebuilt one pulled by Google's tag.
     digest: str | None = None
 
     def __post_init__(self) -> None:
@@ -67,10 +68,10 @@ RUNTIMES: dict[str, Runtime] = {
     runtime.name: runtime
     for runtime in (
         # TensorFlow Serving 2.20.0 links tensorflow-text 2.20.0 (tensorflow_serving/workspace.bzl at 2.20.0).
-        # TODO(first real deploy): pin `digest`. No stored public source gave tensorflow/serving:2.20.0's
-        # digest and none is made up here; take the linux/amd64 manifest's from
-        #   docker buildx imagetools inspect tensorflow/serving:2.20.0
-        # ("Manifests:" entry with "Platform: linux/amd64"; the top "Digest:" if the tag is one manifest).
+        # No `digest` yet: no source reachable offline gave tensorflow/serving:2.20.0's, and none is made up.
+        # Each stack pins the tag at its first `pulumi up` (vertex/image_pin.py); to pin it here for
+        # every stack, set the top "Digest:" of `docker buildx imagetools inspect tensorflow/serving:2.20.0`
+        # (or what `./dev preflight` prints).
         Runtime(
             name=TF_SERVING,
             server="TensorFlow Serving 2.20.0 (tensorflow/serving:2.20.0 as a Vertex AI custom container)",

@@ -17,6 +17,7 @@ from bqml_text_embeddings.models.artifacts import ModelArtifact
 from bqml_text_embeddings.models.tfhub import built_model
 from bqml_text_embeddings.naming import LABELS, endpoint_numeric_id, owner_label, serving_repository_id
 from bqml_text_embeddings.vertex import ops as vertex_ops
+from bqml_text_embeddings.vertex.image_pin import ImagePin
 from bqml_text_embeddings.vertex.resources import VertexDeployment, VertexModel
 
 TYPE = "bqml-text-embeddings:index:BertEmbeddingModel"
@@ -92,6 +93,8 @@ class BertEmbeddingModel(pulumi.ComponentResource):
     """The shared public endpoint BigQuery calls: https://REGION-aiplatform.googleapis.com/v1/projects/P/locations/REGION/endpoints/ID."""
     bucket_name: pulumi.Output[str]
     """The regional bucket the SavedModel is uploaded to (Vertex AI reads artifacts only from its region)."""
+    serving_image: pulumi.Output[str]
+    """The image Vertex AI serves BERT with: TensorFlow Serving's by the digest its tag resolved to at the first `pulumi up`, else the runtime's or `serving_image`."""
 
     def __init__(self, name: str, args: BertEmbeddingModelArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
@@ -129,6 +132,7 @@ class BertEmbeddingModel(pulumi.ComponentResource):
             "bert-savedmodel", built, self.bucket.name, child, version_dir="" if runtime.prebuilt else VERSION_DIR
         )
         self.repository = None
+        self.image_pin: ImagePin | None = None
         image: pulumi.Input[str] | None = serving_image
         if image is None:
             # Vertex AI takes images only from Artifact Registry, in a repository in the model's region.
@@ -146,10 +150,19 @@ class BertEmbeddingModel(pulumi.ComponentResource):
                 labels=LABELS,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends(opts)),
             )
-            # By digest once one is pinned (build/runtimes.py): the tag on Docker Hub could be moved.
-            image = pulumi.Output.concat(
-                region, "-docker.pkg.dev/", project, "/", self.repository.repository_id, "/", runtime.reference
-            )
+            through = pulumi.Output.concat(region, "-docker.pkg.dev/", project, "/", self.repository.repository_id, "/")
+            # By digest: the tag on Docker Hub could be moved to other bytes. Pinned in build/runtimes.py
+            # where the runtime names its digest, else at the first `pulumi up` and kept in the state.
+            if runtime.digest is not None:
+                image = pulumi.Output.concat(through, runtime.reference)
+            else:
+                self.image_pin = ImagePin(
+                    "bert-serving-image",
+                    pulumi.Output.concat(through, runtime.image),
+                    pulumi.ResourceOptions(parent=self, depends_on=[*depends(opts), self.repository]),
+                )
+                image = self.image_pin.pinned
+        self.serving_image = pulumi.Output.from_input(image)
         container = (
             pulumi.Output.from_input(image).apply(lambda uri: {"image_uri": uri})
             if runtime.prebuilt
@@ -231,5 +244,11 @@ class BertEmbeddingModel(pulumi.ComponentResource):
         )
         self.embedding_model = self.embedder.apply(lambda embedder: embedder.reference())
         self.register_outputs(
-            {"model_id": self.model_id, "embedding_model": self.embedding_model, "endpoint_url": self.endpoint_url, "bucket_name": self.bucket_name}
+            {
+                "model_id": self.model_id,
+                "embedding_model": self.embedding_model,
+                "endpoint_url": self.endpoint_url,
+                "bucket_name": self.bucket_name,
+                "serving_image": self.serving_image,
+            }
         )

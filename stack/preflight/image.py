@@ -1,6 +1,6 @@
 """BERT's serving image: resolvable where Vertex AI will pull it from (only when `bert` is among the models).
 
-Which image (infra/steps/bert_serving.py, model_build/runtimes.py): the runtime's own, TensorFlow
+Which image (bqml_text_embeddings/models/bert.py, build/runtimes.py): the runtime's own, TensorFlow
 Serving's Docker Hub image through the Artifact Registry remote repository the stack makes in
 gcp:region (`bqml-te-STACK`); Vertex AI's prebuilt image for a prebuilt runtime; or
 `bert.servingImage`.
@@ -18,35 +18,17 @@ exist, and nothing can be pulled through it yet.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from bqml_text_embeddings import locations
 from bqml_text_embeddings.build import runtimes
 from bqml_text_embeddings.naming import serving_repository_id
+from bqml_text_embeddings.vertex.image_pin import MANIFEST_TYPES, split
 from stack.config import NAMESPACE, Settings
 from stack.preflight import rest
 from stack.preflight.report import Line, fail, note, ok
 
 CHECK = "image"
-# What Vertex AI may receive for a manifest: Docker's and OCI's single-platform and multi-platform forms.
-MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    )
-)
-_IMAGE = re.compile(r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?)/(?P<path>[A-Za-z0-9._/-]+?)(?::(?P<tag>[A-Za-z0-9._-]+)|@(?P<digest>sha256:[0-9a-f]{64}))")
-
-
-def split(image: str) -> tuple[str, str, str]:
-    """HOST, PATH and the reference (a tag or a digest) of an image URI."""
-    match = _IMAGE.fullmatch(image)
-    if match is None:
-        raise ValueError(f"{image!r} is not an image URI with a tag or a digest")
-    return match["host"], match["path"], match["tag"] or match["digest"]
 
 
 def check(artifacts: rest.Rest, registry: Callable[[str], rest.Rest], settings: Settings, stack: str) -> list[Line]:

@@ -1,0 +1,160 @@
+"""A serving image pinned by digest at the first `pulumi up`, and kept there: `ImagePin`.
+
+TensorFlow Serving's image comes from Docker Hub by tag (`tensorflow/serving:2.20.0`), and whoever
+owns a tag can move it to other bytes. Vertex AI ingests the image it is given at each upload, so a
+later upload of BERT (a rebuilt model) would take whatever the tag names then, and the op registry
+BERT was judged against (build/runtimes.py) would no longer be the one serving it. So the stack
+resolves the tag once, through the Artifact Registry remote repository Vertex AI pulls from, and
+uploads `HOST/PATH@sha256:…` from then on. The digest lives in the stack's state: `pulumi refresh`
+and later runs keep it; a different tag (a new runtime) pins again; `pulumi preview` shows it.
+
+How: the manifest's HEAD through the Docker Registry HTTP API that Artifact Registry serves
+(`https://HOST/v2/PROJECT/REPOSITORY/IMAGE/manifests/TAG` with an OAuth access token,
+artifact-registry/docs/reference/docker-api), answered with `Docker-Content-Digest`, the digest a
+pull of the tag resolves to: for a multi-platform tag, its index, whose bytes fix every platform's
+manifest. A HEAD transfers no layers, and Docker Hub counts no pull for it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from bqml_text_embeddings import retry
+
+# What a registry may answer for a manifest: Docker's and OCI's single-platform and multi-platform forms.
+MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_IMAGE = re.compile(
+    r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?)/(?P<path>[A-Za-z0-9._/-]+?)(?::(?P<tag>[A-Za-z0-9._-]+)|@(?P<digest>sha256:[0-9a-f]{64}))"
+)
+_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
+
+class ImagePinError(Exception):
+    """The image could not be pinned: what was asked, the registry's answer, and the fix."""
+
+
+def split(image: str) -> tuple[str, str, str]:
+    """HOST, PATH and the reference (a tag or a digest) of an image URI."""
+    match = _IMAGE.fullmatch(image)
+    if match is None:
+        raise ValueError(f"{image!r} is not an image URI with a tag or a digest")
+    return match["host"], match["path"], match["tag"] or match["digest"]
+
+
+@dataclass
+class Registry:
+    """A Docker registry host's root URL, over an authorized session (google-auth's AuthorizedSession)."""
+
+    session: Any
+    root: str
+    sleep: Callable[[float], None] = time.sleep
+
+
+def adc_registry(host: str) -> Registry:
+    """The registry at https://HOST with Application Default Credentials."""
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=_SCOPES)
+    return Registry(AuthorizedSession(credentials), f"https://{host}")
+
+
+def _transient(exc: BaseException) -> bool:
+    import requests
+
+    return retry.is_transient(exc) or isinstance(exc, (requests.ConnectionError, requests.Timeout))
+
+
+def resolve(registry: Registry, image: str) -> str:
+    """The digest (sha256:…) that `image` (HOST/PATH:TAG) resolves to now, as a pull would."""
+    from google.api_core import exceptions as gexc
+
+    _host, path, reference = split(image)
+    url = f"{registry.root.rstrip('/')}/v2/{path}/manifests/{reference}"
+
+    def head() -> Any:
+        response = registry.session.request("HEAD", url, headers={"Accept": MANIFEST_TYPES}, timeout=60)
+        if response.status_code >= 400:
+            raise gexc.from_http_response(response)
+        return response
+
+    fix = "or set bert.servingImage (BertEmbeddingModel: serving_image) to an image@sha256:… of your own"
+    try:
+        response = retry.call(head, _transient, retry.TRANSIENT, registry.sleep)
+    except retry.RetriesExhausted as exc:
+        raise ImagePinError(
+            f"pinning {image}: the registry still fails after {exc.waited:.0f}s of retries ({exc.last}); run `pulumi up` again later"
+        ) from exc.last
+    except gexc.NotFound as exc:
+        raise ImagePinError(
+            f"pinning {image}: no such image ({exc.code}); check the runtime's tag in build/runtimes.py, {fix}"
+        ) from exc
+    except (gexc.Unauthorized, gexc.Forbidden) as exc:
+        raise ImagePinError(
+            f"pinning {image}: the registry refused the deployer ({exc.code}); it needs artifactregistry.repositories.downloadArtifacts "
+            f"on the repository (roles/artifactregistry.reader, or the admin role it was made with), {fix}"
+        ) from exc
+    digest = response.headers.get("Docker-Content-Digest", "")
+    if not DIGEST.fullmatch(digest):
+        raise ImagePinError(
+            f"pinning {image}: the registry answered without a sha256 digest (Docker-Content-Digest {digest!r}); {fix}"
+        )
+    return digest
+
+
+def pinned(image: str, digest: str) -> str:
+    """HOST/PATH@DIGEST: what Vertex AI pulls once `image` is pinned."""
+    host, path, _reference = split(image)
+    return f"{host}/{path}@{digest}"
+
+
+class ImagePinProvider(ResourceProvider):
+    """Keep this class small and stable: its pickled code is part of every resource's inputs."""
+
+    def __init__(self, registry: Callable[[str], Registry] = adc_registry) -> None:
+        self._registry = registry
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        image = props["image"]
+        digest = resolve(self._registry(split(image)[0]), image)
+        return CreateResult(pinned(image, digest), {**props, "digest": digest, "pinned": pinned(image, digest)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)  # a pin does not move on `pulumi refresh`: that is what it is for
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        moved = olds.get("image") != news.get("image")
+        return DiffResult(changes=moved, replaces=["image"] if moved else [], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, "digest": olds["digest"], "pinned": olds["pinned"]})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Nothing to remove: the pin exists only in the stack's state."""
+
+
+class ImagePin(pulumi.dynamic.Resource):
+    """`image` (HOST/PATH:TAG) resolved to its digest at creation: `pinned` is HOST/PATH@sha256:…"""
+
+    digest: pulumi.Output[str]
+    pinned: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, image: pulumi.Input[str], opts: pulumi.ResourceOptions, provider: ResourceProvider | None = None
+    ) -> None:
+        super().__init__(provider or ImagePinProvider(), name, {"image": image, "digest": None, "pinned": None}, opts)
