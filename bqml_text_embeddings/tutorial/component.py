@@ -167,74 +167,10 @@ def _child(parent: pulumi.Resource, component: type, legacy: bool, depends_on: l
 def declare(tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, legacy: bool) -> None:
     p = spec.project
     base = Foundation("tutorial", spec, opts=_child(tutorial, Foundation, legacy))
-    api = base.services.get
-    dataset_id = base.dataset.dataset_id
-    connection = None
-    if spec.with_stack_connection:
-        connection = VertexConnection(
-            "vertex",
-            {"project": p, "location": spec.location, "connection_id": connection_id(spec.dataset), "friendly_name": "Vertex AI for the stack's remote models"},
-            _child(tutorial, VertexConnection, legacy, [api("bigqueryconnection.googleapis.com")]),
-        )
-    # BERT in a dataset of its own in gcp:region has its own connection there (docs/bert-placement.md).
-    bert_connection = connection
-    if spec.bert_apart:
-        bert_connection = VertexConnection(
-            "bert-vertex",
-            {"project": p, "location": spec.region, "connection_id": connection_id(spec.dataset_of("bert")), "friendly_name": "Vertex AI for BERT's remote model"},
-            _child(tutorial, VertexConnection, legacy, [api("bigqueryconnection.googleapis.com")]),
-        )
-    served: dict[str, ServedModel] = {}
-    bert = None
-    for model in spec.models:
-        if model == "bert":
-            assert bert_connection is not None
-            bert_dataset = base.dataset_for(model)
-            served[model] = bert = BertEmbeddingModel(
-                "bert",
-                {
-                    "project": p,
-                    "region": spec.region,
-                    "location": spec.location_of("bert"),
-                    "dataset": bert_dataset.dataset_id,
-                    "connection": bert_connection.reference,
-                    "machine_type": spec.bert.machine_type,
-                    "min_replicas": spec.bert.min_replicas,
-                    "max_replicas": spec.bert.max_replicas,
-                    "runtime": spec.bert.runtime,
-                    **({"serving_image": spec.bert.serving_image} if spec.bert.serving_image else {}),
-                    "sources": spec.sources_for("bert"),
-                    "build_dir": str(spec.build_dir),
-                },
-                _child(
-                    tutorial,
-                    BertEmbeddingModel,
-                    legacy,
-                    [bert_dataset, *bert_connection.ready, *filter(None, map(api, ("storage.googleapis.com", "aiplatform.googleapis.com", "artifactregistry.googleapis.com")))],
-                ),
-            )
-        elif model == "textembedding":
-            assert connection is not None
-            served[model] = ManagedEmbeddingModel(
-                model,
-                {"project": p, "location": spec.location, "dataset": dataset_id, "connection": connection.reference, "endpoint": spec.text_embedding.endpoint},
-                _child(tutorial, ManagedEmbeddingModel, legacy, [base.dataset, *connection.ready, api("aiplatform.googleapis.com")]),
-            )
-        else:
-            served[model] = TfHubEmbeddingModel(
-                model,
-                {
-                    "model": model,
-                    "project": p,
-                    "location": spec.location,
-                    "dataset": dataset_id,
-                    "bucket": base.bucket.name,
-                    "sources": spec.sources_for(model),
-                    "build_dir": str(spec.build_dir),
-                },
-                _child(tutorial, TfHubEmbeddingModel, legacy, [base.dataset]),
-            )
-
+    connection, bert_connection = _connections(tutorial, spec, base, legacy)
+    served = _models(tutorial, spec, base, connection, bert_connection, legacy)
+    bert = served.get("bert")
+    assert bert is None or isinstance(bert, BertEmbeddingModel)
     tutorial.dataset = pulumi.Output.from_input(f"{p}.{spec.dataset}")
     tutorial.bucket = base.bucket.name
     tutorial.model_ids = pulumi.Output.from_input({model: component.model_id for model, component in served.items()})
@@ -306,6 +242,91 @@ def declare(tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, legacy: bool) 
             "console_links": tutorial.console_links,
         }
     )
+
+
+def _connections(
+    tutorial: TextEmbeddingsTutorial, spec: TutorialSpec, base: Foundation, legacy: bool
+) -> tuple[VertexConnection | None, VertexConnection | None]:
+    """The stack's connection for remote models in `dataset`, and BERT's (its own where BERT lives apart)."""
+    p, api = spec.project, base.services.get
+    connection = None
+    if spec.with_stack_connection:
+        connection = VertexConnection(
+            "vertex",
+            {"project": p, "location": spec.location, "connection_id": connection_id(spec.dataset), "friendly_name": "Vertex AI for the stack's remote models"},
+            _child(tutorial, VertexConnection, legacy, [api("bigqueryconnection.googleapis.com")]),
+        )
+    # BERT in a dataset of its own in gcp:region has its own connection there (docs/bert-placement.md).
+    bert_connection = connection
+    if spec.bert_apart:
+        bert_connection = VertexConnection(
+            "bert-vertex",
+            {"project": p, "location": spec.region, "connection_id": connection_id(spec.dataset_of("bert")), "friendly_name": "Vertex AI for BERT's remote model"},
+            _child(tutorial, VertexConnection, legacy, [api("bigqueryconnection.googleapis.com")]),
+        )
+    return connection, bert_connection
+
+
+def _models(
+    tutorial: TextEmbeddingsTutorial,
+    spec: TutorialSpec,
+    base: Foundation,
+    connection: VertexConnection | None,
+    bert_connection: VertexConnection | None,
+    legacy: bool,
+) -> dict[str, ServedModel]:
+    """Each model of `spec.models`, served in its dataset."""
+    p, api, dataset_id = spec.project, base.services.get, base.dataset.dataset_id
+    served: dict[str, ServedModel] = {}
+    for model in spec.models:
+        if model == "bert":
+            assert bert_connection is not None
+            bert_dataset = base.dataset_for(model)
+            served[model] = BertEmbeddingModel(
+                "bert",
+                {
+                    "project": p,
+                    "region": spec.region,
+                    "location": spec.location_of("bert"),
+                    "dataset": bert_dataset.dataset_id,
+                    "connection": bert_connection.reference,
+                    "machine_type": spec.bert.machine_type,
+                    "min_replicas": spec.bert.min_replicas,
+                    "max_replicas": spec.bert.max_replicas,
+                    "runtime": spec.bert.runtime,
+                    **({"serving_image": spec.bert.serving_image} if spec.bert.serving_image else {}),
+                    "sources": spec.sources_for("bert"),
+                    "build_dir": str(spec.build_dir),
+                },
+                _child(
+                    tutorial,
+                    BertEmbeddingModel,
+                    legacy,
+                    [bert_dataset, *bert_connection.ready, *filter(None, map(api, ("storage.googleapis.com", "aiplatform.googleapis.com", "artifactregistry.googleapis.com")))],
+                ),
+            )
+        elif model == "textembedding":
+            assert connection is not None
+            served[model] = ManagedEmbeddingModel(
+                model,
+                {"project": p, "location": spec.location, "dataset": dataset_id, "connection": connection.reference, "endpoint": spec.text_embedding.endpoint},
+                _child(tutorial, ManagedEmbeddingModel, legacy, [base.dataset, *connection.ready, api("aiplatform.googleapis.com")]),
+            )
+        else:
+            served[model] = TfHubEmbeddingModel(
+                model,
+                {
+                    "model": model,
+                    "project": p,
+                    "location": spec.location,
+                    "dataset": dataset_id,
+                    "bucket": base.bucket.name,
+                    "sources": spec.sources_for(model),
+                    "build_dir": str(spec.build_dir),
+                },
+                _child(tutorial, TfHubEmbeddingModel, legacy, [base.dataset]),
+            )
+    return served
 
 
 def _dataset_link(project: str, dataset: str) -> str:
