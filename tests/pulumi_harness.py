@@ -57,7 +57,7 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.typ == DYNAMIC and "artifact_uri" in args.inputs:
             outputs["model_name"] = f"projects/{args.inputs['project']}/locations/{args.inputs['region']}/models/4242"
         if args.typ == DYNAMIC and "machine_type" in args.inputs:
-            outputs["deployed_model_id"] = "777"
+            outputs["deployed_model_id"] = str(770 + int(args.inputs["max_replica_count"]))  # a resize is a new deployment
         if args.typ == DYNAMIC and set(args.inputs) - {"__provider"} == {"image"}:  # an ImagePin (None inputs are not sent)
             outputs["digest"] = SERVING_DIGEST
             outputs["pinned"] = args.inputs["image"].rsplit(":", 1)[0] + "@" + SERVING_DIGEST

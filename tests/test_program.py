@@ -242,10 +242,20 @@ def test_all_three_models_add_the_vertex_stack(runs: dict, built: dict) -> None:
     for dependency in ("bert-connection-may-call-vertex", "bert-deployment", "bert-vertex-connection", "bert-dataset"):
         assert run.depends_on("bert-create-remote-model", dependency), dependency
     assert run.depends_on("bert-sample-embeddings", "bert-create-remote-model")
-    # A new BERT behind the same endpoint re-runs the sample table: the deployment is a trigger (then the rows' copy).
-    assert run.statements()["bert-sample-embeddings"].inputs["triggers"][:2] == [remote.inputs["sql"], "777"]
+    # A new BERT behind the same endpoint re-runs the sample table: the uploaded model is a trigger (then the rows' copy).
+    assert run.statements()["bert-sample-embeddings"].inputs["triggers"][:2] == [remote.inputs["sql"], deployment["model_name"]]
     assert run.depends_on("bert-sample-embeddings", "bert-deployment")
     assert run.outputs["bertEndpoint"] == url
+
+
+def test_resizing_berts_endpoint_redeploys_it_and_embeds_nothing_again(base_config: dict, runs: dict) -> None:
+    # The harness gives a resized deployment a new deployed model id, as Vertex AI does.
+    resized = run_program({**base_config, "models": ["bert"], "bert": {"maxReplicas": 3}})
+    before = runs["bert"]
+    assert set(resized.declared) == set(before.declared)
+    changed = {before.declared[urn].name for urn in before.declared if _comparable(resized.declared[urn].inputs) != _comparable(before.declared[urn].inputs)}
+    assert changed == {"bert-deployment"}, "the same model answers: its samples, evaluation and version stay"
+    assert resized.named("bert-deployment").inputs["max_replica_count"] == 3
 
 
 def test_the_entry_point_declares_the_same_program(base_config: dict, runs: dict) -> None:

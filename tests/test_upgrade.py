@@ -1,8 +1,11 @@
 """A stack made before the package keeps what it holds: every resource is declared again with the same
-inputs, under its URN or an alias of it. Two changes are expected and nothing else: the tutorial's search
-functions' heading comment (an update in place), and BERT's image, which is now pinned by digest
-(vertex/image_pin.py): BERT is uploaded once more with the pinned image and its deployment moves to it,
-with no moment without a deployed model (VertexModel is replaced create-before-delete).
+inputs, under its URN or an alias of it, but for these, and nothing else is added:
+- the tutorial's search functions' heading comment: an update in place;
+- with BERT, its image pinned by digest (vertex/image_pin.py, the one new resource): BERT is uploaded once
+  more with the pinned image and its deployment moves to it (the model is replaced create-before-delete,
+  the new one deployed before the old one is undeployed), and what BERT embedded (its samples, its
+  evaluation rows, a corpus's rows) is embedded again once, since BERT's version is now the model
+  uploaded, not the deployment (so that a resize embeds nothing again).
 
 tests/fixtures/declared_before_package.json is what the program declared, under the same mocks and
 configurations, at the commit before the package (945ab0a): `snapshot()` below, run there.
@@ -59,7 +62,7 @@ def _marks(build_dir: str, run: ProgramRun) -> dict[str, str]:
         marks[built["digest"][:16]] = f"<digest:{built['model']}>"
     for d in run.declared.values():  # a model's version: a hash of its statement (and deployment)
         if d.name.endswith(("-create-model", "-create-remote-model")) and "sql" in d.inputs:
-            for versions in ([d.inputs["sql"]], [d.inputs["sql"], "777"]):
+            for versions in ([d.inputs["sql"]], [d.inputs["sql"], f"projects/{PROJECT}/locations/us-central1/models/4242"]):
                 marks[hashlib.sha256("\n".join(versions).encode()).hexdigest()[:16]] = f"<version:{d.name.split('-create-')[0]}>"
     return marks
 
@@ -131,16 +134,35 @@ def test_every_resource_of_a_stack_made_before_is_declared_again_unchanged(base_
     # One heading for every search (bigquery/search.py) rewrote the comment atop the tutorial's search functions:
     # an update in place (CREATE OR REPLACE TABLE FUNCTION again), which the statement's own diff must say.
     updates = {old for old, keys in changed.items() if keys == ["sql"] and _only_comments_differ(before[old], now[answers[old]])}
+    # BERT's image is pinned by digest: its model is uploaded again (a replacement, made before the old one goes),
+    # and what BERT embedded is embedded again once, as BERT's version is now the model uploaded.
+    with_bert = "bert" in CONFIGS[config].get("models", [])
     repinned = {old for old, keys in changed.items() if keys == ["container"] and _only_the_image_is_pinned(before[old], now[answers[old]])}
-    assert {old: keys for old, keys in changed.items() if old not in updates | repinned} == {}, "inputs that changed beyond a comment"
-    assert all(old.endswith("::bert-registry-model") for old in repinned) and len(repinned) == ("bert" in CONFIGS[config].get("models", [])), sorted(repinned)
+    uploaded = f"projects/{PROJECT}/locations/us-central1/models/4242"
+    reembedded = {old for old, keys in changed.items() if keys == ["triggers"] and _only_berts_version_moved(before[old], now[answers[old]], uploaded)}
+    assert {old: keys for old, keys in changed.items() if old not in updates | repinned | reembedded} == {}, "inputs that changed beyond those"
+    assert sorted(now[answers[old]]["name"] for old in repinned) == (["bert-registry-model"] if with_bert else [])
+    assert sorted(now[answers[old]]["name"] for old in reembedded) == (["bert-evaluation-embeddings", "bert-sample-embeddings"] if with_bert else [])
     for old in repinned:
         diff = VertexModelProvider().diff("id", before[old]["inputs"], now[answers[old]]["inputs"])
         assert diff.replaces == ["container"] and diff.delete_before_replace is False, old
+    added = {urn for urn, olds in known_as(run).items() if not olds & set(before)}
+    # The package's TextEmbeddingsTutorial is a component: it groups, and makes nothing in the cloud.
+    assert sorted(now[urn]["type"] for urn in added if now[urn]["type"].startswith("bqml-text-embeddings:")) == [
+        "bqml-text-embeddings:index:TextEmbeddingsTutorial"
+    ]
+    custom = sorted(now[urn]["name"] for urn in added if not now[urn]["type"].startswith("bqml-text-embeddings:"))
+    assert custom == (["bert-serving-image"] if with_bert else []), "resources the old stack did not have"
     assert all(old.endswith("-search-function") for old in updates), sorted(updates)
     for old in updates:
         diff = BigQueryStatementProvider().diff("id", before[old]["inputs"], now[answers[old]]["inputs"])
         assert diff.changes and not diff.replaces, old
+
+
+def _only_berts_version_moved(was: dict[str, Any], now: dict[str, Any], uploaded: str) -> bool:
+    """The same triggers but BERT's version: the model deployed (the harness's "777") then, the model uploaded now."""
+    old, new = was["inputs"]["triggers"], now["inputs"]["triggers"]
+    return len(old) == len(new) and old[1] == "777" and new[1] == uploaded and [old[0], *old[2:]] == [new[0], *new[2:]]
 
 
 def _only_the_image_is_pinned(was: dict[str, Any], now: dict[str, Any]) -> bool:

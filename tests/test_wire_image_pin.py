@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bqml_text_embeddings.vertex.image_pin import ImagePinError, ImagePinProvider, Registry
+from bqml_text_embeddings.vertex.image_pin import ImagePinError, ImagePinProvider, Registry, adc_registry
 from tests.wire.preflight_servers import ArtifactRegistryServer
 from tests.wire.rest_server import DROPPED, TOKEN, http_error
 
@@ -52,7 +52,9 @@ def provider(registry: ArtifactRegistryServer, sleeps: list[float]) -> ImagePinP
     return ImagePinProvider(registry=connect)
 
 
-def test_the_tag_is_resolved_once_to_the_digest_a_pull_would_take(provider: ImagePinProvider, registry: ArtifactRegistryServer) -> None:
+def test_the_tag_is_resolved_once_to_the_digest_a_pull_would_take(
+    provider: ImagePinProvider, registry: ArtifactRegistryServer
+) -> None:
     created = provider.create({"image": IMAGE, "digest": None, "pinned": None})
     pinned = f"{HOST}/{PROJECT}/bqml-te-dev/tensorflow/serving@{DIGEST}"
     assert created.id == pinned
@@ -64,12 +66,19 @@ def test_the_tag_is_resolved_once_to_the_digest_a_pull_would_take(provider: Imag
     assert registry.hosts == [HOST] and registry.problems == []
 
 
-def test_the_pin_holds_when_the_tag_moves_and_a_new_tag_pins_again(provider: ImagePinProvider, registry: ArtifactRegistryServer) -> None:
+def test_the_pin_holds_when_the_tag_moves_and_a_new_tag_pins_again(
+    provider: ImagePinProvider, registry: ArtifactRegistryServer
+) -> None:
     outs = provider.create({"image": IMAGE, "digest": None, "pinned": None}).outs
     registry.docker_hub["tensorflow/serving:2.20.0"] = MOVED  # someone moved the tag on Docker Hub
     read = provider.read(outs["pinned"], outs)
     assert (read.id, read.outs) == (outs["pinned"], outs)
-    same = provider.diff(outs["pinned"], outs, {"image": IMAGE, "digest": None, "pinned": None})
+    # An edit of the provider's code changes `__provider`, and keeps the pin.
+    same = provider.diff(
+        outs["pinned"],
+        {**outs, "__provider": "old code"},
+        {"image": IMAGE, "digest": None, "pinned": None, "__provider": "new code"},
+    )
     assert not same.changes and not same.replaces
     assert len(registry.called(HEAD)) == 1, "refresh and diff ask the registry nothing"
     assert provider.update(outs["pinned"], outs, {"image": IMAGE, "digest": None, "pinned": None}).outs == outs
@@ -91,7 +100,9 @@ def test_transient_failures_and_dropped_connections_are_retried(
     assert len(registry.called(HEAD)) == 4 and sleeps == [2.0, 4.0, 8.0]
 
 
-def test_a_registry_that_keeps_failing_is_one_error_after_the_deadline(provider: ImagePinProvider, registry: ArtifactRegistryServer, sleeps: list[float]) -> None:
+def test_a_registry_that_keeps_failing_is_one_error_after_the_deadline(
+    provider: ImagePinProvider, registry: ArtifactRegistryServer, sleeps: list[float]
+) -> None:
     registry.inject(HEAD, *[http_error(503, "The service is currently unavailable.")] * 20)
     with pytest.raises(ImagePinError) as failure:
         provider.create({"image": IMAGE, "digest": None, "pinned": None})
@@ -100,21 +111,112 @@ def test_a_registry_that_keeps_failing_is_one_error_after_the_deadline(provider:
     assert sum(sleeps) == 242.0 and len(registry.called(HEAD)) == 9
 
 
-@pytest.mark.parametrize(
-    "fault, words",
-    [
-        (http_error(403, "Permission 'artifactregistry.repositories.downloadArtifacts' denied"), "the registry refused the deployer (403)"),
-        (http_error(401, "Request had invalid authentication credentials."), "the registry refused the deployer (401)"),
-    ],
-)
-def test_a_refusal_names_the_permission_and_the_way_out(provider: ImagePinProvider, registry: ArtifactRegistryServer, fault: object, words: str) -> None:
-    registry.inject(HEAD, fault)
+def test_a_refusal_names_the_permission_and_the_way_out(provider: ImagePinProvider, registry: ArtifactRegistryServer) -> None:
+    registry.inject(HEAD, http_error(403, "Permission 'artifactregistry.repositories.downloadArtifacts' denied"))
     with pytest.raises(ImagePinError) as failure:
         provider.create({"image": IMAGE, "digest": None, "pinned": None})
     message = str(failure.value)
-    assert message.startswith(f"pinning {IMAGE}: {words}")
+    assert message.startswith(f"pinning {IMAGE}: the registry refused the deployer (403)")
     assert "artifactregistry.repositories.downloadArtifacts" in message and "bert.servingImage" in message
     assert len(registry.called(HEAD)) == 1, "a refusal is not retried"
+
+
+def test_credentials_the_registry_does_not_accept_say_how_to_log_in(
+    provider: ImagePinProvider, registry: ArtifactRegistryServer
+) -> None:
+    registry.inject(HEAD, http_error(401, "Request had invalid authentication credentials."))
+    with pytest.raises(ImagePinError) as failure:
+        provider.create({"image": IMAGE, "digest": None, "pinned": None})
+    assert str(failure.value).startswith(
+        f"pinning {IMAGE}: the registry did not accept the deployer's credentials (401); run `gcloud auth application-default login`"
+    )
+    assert len(registry.called(HEAD)) == 1
+
+
+def test_a_401_google_auth_cannot_refresh_its_way_out_of_says_how_to_log_in(
+    registry: ArtifactRegistryServer, sleeps: list[float]
+) -> None:
+    from google.auth.transport.requests import AuthorizedSession
+    from google.oauth2.credentials import Credentials
+
+    # AuthorizedSession as ADC uses it: a 401 makes it refresh the token, which a token without a refresh token cannot.
+    provider = ImagePinProvider(
+        registry=lambda _host: Registry(AuthorizedSession(Credentials(token=TOKEN)), registry.url, sleep=sleeps.append)
+    )
+    registry.inject(HEAD, http_error(401, "Request had invalid authentication credentials."))
+    with pytest.raises(ImagePinError) as failure:
+        provider.create({"image": IMAGE, "digest": None, "pinned": None})
+    assert str(failure.value).startswith(f"pinning {IMAGE}: the deployer's credentials could not be refreshed (")
+    assert "gcloud auth application-default login" in str(failure.value)
+    assert len(registry.called(HEAD)) == 1 and sleeps == []
+
+
+def test_a_token_endpoint_out_of_reach_is_retried_then_one_error(registry: ArtifactRegistryServer, sleeps: list[float]) -> None:
+    import socket
+
+    from google.auth.transport.requests import AuthorizedSession
+    from google.oauth2.credentials import Credentials
+
+    with socket.socket() as closed:  # a port nothing listens on: the token refresh cannot connect
+        closed.bind(("127.0.0.1", 0))
+        token_uri = f"http://127.0.0.1:{closed.getsockname()[1]}/token"
+    expired = Credentials(token=None, refresh_token="r", client_id="c", client_secret="s", token_uri=token_uri)
+    provider = ImagePinProvider(registry=lambda _host: Registry(AuthorizedSession(expired), registry.url, sleep=sleeps.append))
+    with pytest.raises(ImagePinError, match=r"the registry still fails after 242s of retries"):
+        provider.create({"image": IMAGE, "digest": None, "pinned": None})
+    assert len(sleeps) == 8 and registry.called(HEAD) == [], "no request without a token"
+
+
+def test_a_tls_failure_is_not_retried(registry: ArtifactRegistryServer, sleeps: list[float]) -> None:
+    from google.auth.transport.requests import AuthorizedSession
+    from google.oauth2.credentials import Credentials
+
+    tls = registry.url.replace("http://", "https://")  # a TLS handshake with a plain HTTP server fails
+    provider = ImagePinProvider(registry=lambda _host: Registry(AuthorizedSession(Credentials(token=TOKEN)), tls, sleep=sleeps.append))
+    with pytest.raises(ImagePinError) as failure:
+        provider.create({"image": IMAGE, "digest": None, "pinned": None})
+    assert str(failure.value).startswith(f"pinning {IMAGE}: cannot reach {tls}: ")
+    assert sleeps == []
+
+
+def test_another_refusal_is_reported_with_the_registrys_words(
+    provider: ImagePinProvider, registry: ArtifactRegistryServer
+) -> None:
+    registry.inject(HEAD, http_error(400, "invalid repository name"))
+    with pytest.raises(ImagePinError) as failure:
+        provider.create({"image": IMAGE, "digest": None, "pinned": None})
+    assert str(failure.value).startswith(f"pinning {IMAGE}: the registry answered 400: ")
+    assert len(registry.called(HEAD)) == 1
+
+
+def test_no_application_default_credentials_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import google.auth
+    from google.auth import exceptions as auth_errors
+
+    def no_credentials(**_kwargs: object) -> None:
+        raise auth_errors.DefaultCredentialsError("Your default credentials were not found.")
+
+    monkeypatch.setattr(google.auth, "default", no_credentials)
+    with pytest.raises(ImagePinError) as failure:
+        ImagePinProvider().create({"image": IMAGE, "digest": None, "pinned": None})
+    assert str(failure.value) == (
+        f"pinning {IMAGE}: no Application Default Credentials (Your default credentials were not found.); "
+        "run `gcloud auth application-default login` (in CI: the deploy job's Workload Identity)"
+    )
+
+
+def test_the_registry_is_the_images_host_with_application_default_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+    from google.oauth2.credentials import Credentials
+
+    credentials = Credentials(token=TOKEN)
+    asked: list[object] = []
+    monkeypatch.setattr(google.auth, "default", lambda **kwargs: asked.append(kwargs) or (credentials, PROJECT))
+    found = adc_registry(HOST)
+    assert found.root == f"https://{HOST}"
+    assert isinstance(found.session, AuthorizedSession) and found.session.credentials is credentials
+    assert asked == [{"scopes": ("https://www.googleapis.com/auth/cloud-platform",)}]
 
 
 def test_a_tag_docker_hub_does_not_have_is_named(provider: ImagePinProvider, registry: ArtifactRegistryServer) -> None:

@@ -237,8 +237,10 @@ class BertEmbeddingModel(pulumi.ComponentResource):
             opts=child,
         )
         self.ready = self.statement.ready
-        # The remote model's SQL names only the endpoint; a new model deployed behind it is a new version.
-        self.versions = [self.statement.sql, self.deployment.deployed_model_id]
+        # What answers: the remote model's SQL names only the endpoint, and the model behind it is the
+        # rest (a new artifact or image is a new upload). A resize redeploys the same model: its
+        # vectors are the same, so nothing is embedded again.
+        self.versions = [self.statement.sql, self.vertex_model.model_name]
         self.embedder = pulumi.Output.all(self.model_id, *self.versions).apply(
             lambda values: endpoint(values[0], built.dims, model_version([str(v) for v in values[1:]]))
         )

@@ -6,13 +6,14 @@ later upload of BERT (a rebuilt model) would take whatever the tag names then, a
 BERT was judged against (build/runtimes.py) would no longer be the one serving it. So the stack
 resolves the tag once, through the Artifact Registry remote repository Vertex AI pulls from, and
 uploads `HOST/PATH@sha256:…` from then on. The digest lives in the stack's state: `pulumi refresh`
-and later runs keep it; a different tag (a new runtime) pins again; `pulumi preview` shows it.
+and later runs keep it and show it; another image path (a runtime's new tag, another project, region
+or repository) pins again, and so does `pulumi up --replace` on the pin.
 
 How: the manifest's HEAD through the Docker Registry HTTP API that Artifact Registry serves
 (`https://HOST/v2/PROJECT/REPOSITORY/IMAGE/manifests/TAG` with an OAuth access token,
 artifact-registry/docs/reference/docker-api), answered with `Docker-Content-Digest`, the digest a
 pull of the tag resolves to: for a multi-platform tag, its index, whose bytes fix every platform's
-manifest. A HEAD transfers no layers, and Docker Hub counts no pull for it.
+manifest. A HEAD transfers no layers.
 """
 
 from __future__ import annotations
@@ -75,16 +76,28 @@ def adc_registry(host: str) -> Registry:
 
 
 def _transient(exc: BaseException) -> bool:
+    """Worth another try: a 429 or 5xx, a dropped or timed-out connection, a token endpoint out of reach."""
     import requests
+    from google.auth import exceptions as auth_errors
 
-    return retry.is_transient(exc) or isinstance(exc, (requests.ConnectionError, requests.Timeout))
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # a certificate problem does not fix itself in minutes
+    return retry.is_transient(exc) or isinstance(exc, (requests.ConnectionError, requests.Timeout, auth_errors.TransportError))
 
 
-def resolve(registry: Registry, image: str) -> str:
+def resolve(connect: Callable[[str], Registry], image: str) -> str:
     """The digest (sha256:…) that `image` (HOST/PATH:TAG) resolves to now, as a pull would."""
+    import requests
     from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_errors
 
-    _host, path, reference = split(image)
+    host, path, reference = split(image)
+    fix = "or set bert.servingImage (BertEmbeddingModel: serving_image) to an image@sha256:… of your own"
+    login = "run `gcloud auth application-default login` (in CI: the deploy job's Workload Identity)"
+    try:
+        registry = connect(host)
+    except auth_errors.DefaultCredentialsError as exc:
+        raise ImagePinError(f"pinning {image}: no Application Default Credentials ({exc}); {login}") from exc
     url = f"{registry.root.rstrip('/')}/v2/{path}/manifests/{reference}"
 
     def head() -> Any:
@@ -93,22 +106,31 @@ def resolve(registry: Registry, image: str) -> str:
             raise gexc.from_http_response(response)
         return response
 
-    fix = "or set bert.servingImage (BertEmbeddingModel: serving_image) to an image@sha256:… of your own"
     try:
         response = retry.call(head, _transient, retry.TRANSIENT, registry.sleep)
     except retry.RetriesExhausted as exc:
         raise ImagePinError(
             f"pinning {image}: the registry still fails after {exc.waited:.0f}s of retries ({exc.last}); run `pulumi up` again later"
         ) from exc.last
+    except auth_errors.RefreshError as exc:
+        raise ImagePinError(f"pinning {image}: the deployer's credentials could not be refreshed ({exc}); {login}") from exc
     except gexc.NotFound as exc:
         raise ImagePinError(
             f"pinning {image}: no such image ({exc.code}); check the runtime's tag in build/runtimes.py, {fix}"
         ) from exc
-    except (gexc.Unauthorized, gexc.Forbidden) as exc:
+    except gexc.Unauthorized as exc:
+        raise ImagePinError(
+            f"pinning {image}: the registry did not accept the deployer's credentials ({exc.code}); {login}"
+        ) from exc
+    except gexc.Forbidden as exc:
         raise ImagePinError(
             f"pinning {image}: the registry refused the deployer ({exc.code}); it needs artifactregistry.repositories.downloadArtifacts "
             f"on the repository (roles/artifactregistry.reader, or the admin role it was made with), {fix}"
         ) from exc
+    except requests.RequestException as exc:  # not retried: a certificate or a URL that will not change by waiting
+        raise ImagePinError(f"pinning {image}: cannot reach {registry.root}: {exc}") from exc
+    except gexc.GoogleAPICallError as exc:
+        raise ImagePinError(f"pinning {image}: the registry answered {exc.code}: {exc.message}; {fix}") from exc
     digest = response.headers.get("Docker-Content-Digest", "")
     if not DIGEST.fullmatch(digest):
         raise ImagePinError(
@@ -131,13 +153,15 @@ class ImagePinProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         image = props["image"]
-        digest = resolve(self._registry(split(image)[0]), image)
+        digest = resolve(self._registry, image)
         return CreateResult(pinned(image, digest), {**props, "digest": digest, "pinned": pinned(image, digest)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)  # a pin does not move on `pulumi refresh`: that is what it is for
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Only the image counts, not `__provider` (an edit of this code). In a preview where the repository is
+        # replaced, the image is unknown and the pin shows as replaced too; `pulumi up` diffs known values.
         moved = olds.get("image") != news.get("image")
         return DiffResult(changes=moved, replaces=["image"] if moved else [], delete_before_replace=False)
 
