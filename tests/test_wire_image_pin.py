@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2.credentials import Credentials
 
 from bqml_text_embeddings.vertex.image_pin import ImagePinError, ImagePinProvider, Registry, adc_registry
 from tests.wire.preflight_servers import ArtifactRegistryServer
@@ -37,19 +39,23 @@ def sleeps() -> list[float]:
     return []
 
 
-@pytest.fixture
-def provider(registry: ArtifactRegistryServer, sleeps: list[float]) -> ImagePinProvider:
-    from google.auth.transport.requests import AuthorizedSession
-    from google.oauth2.credentials import Credentials
+def pinner(
+    registry: ArtifactRegistryServer, sleeps: list[float], credentials: Credentials, root: str = "", **session: object
+) -> ImagePinProvider:
+    """A provider whose every registry host lands on the test server (recorded in `registry.hosts`)."""
 
     def connect(host: str) -> Registry:
         registry.hosts.append(host)
-        # A fixed token that cannot be refreshed: a 401 comes back as the server sent it, as it does
-        # to ADC once google-auth's own refresh and retry did not help.
-        session = AuthorizedSession(Credentials(token=TOKEN), refresh_status_codes=())
-        return Registry(session, registry.url, sleep=sleeps.append)
+        return Registry(AuthorizedSession(credentials, **session), root or registry.url, sleep=sleeps.append)
 
     return ImagePinProvider(registry=connect)
+
+
+@pytest.fixture
+def provider(registry: ArtifactRegistryServer, sleeps: list[float]) -> ImagePinProvider:
+    # A fixed token that cannot be refreshed: a 401 comes back as the server sent it, as it does
+    # to ADC once google-auth's own refresh and retry did not help.
+    return pinner(registry, sleeps, Credentials(token=TOKEN), refresh_status_codes=())
 
 
 def test_the_tag_is_resolved_once_to_the_digest_a_pull_would_take(
@@ -136,13 +142,8 @@ def test_credentials_the_registry_does_not_accept_say_how_to_log_in(
 def test_a_401_google_auth_cannot_refresh_its_way_out_of_says_how_to_log_in(
     registry: ArtifactRegistryServer, sleeps: list[float]
 ) -> None:
-    from google.auth.transport.requests import AuthorizedSession
-    from google.oauth2.credentials import Credentials
-
     # AuthorizedSession as ADC uses it: a 401 makes it refresh the token, which a token without a refresh token cannot.
-    provider = ImagePinProvider(
-        registry=lambda _host: Registry(AuthorizedSession(Credentials(token=TOKEN)), registry.url, sleep=sleeps.append)
-    )
+    provider = pinner(registry, sleeps, Credentials(token=TOKEN))
     registry.inject(HEAD, http_error(401, "Request had invalid authentication credentials."))
     with pytest.raises(ImagePinError) as failure:
         provider.create({"image": IMAGE, "digest": None, "pinned": None})
@@ -154,25 +155,19 @@ def test_a_401_google_auth_cannot_refresh_its_way_out_of_says_how_to_log_in(
 def test_a_token_endpoint_out_of_reach_is_retried_then_one_error(registry: ArtifactRegistryServer, sleeps: list[float]) -> None:
     import socket
 
-    from google.auth.transport.requests import AuthorizedSession
-    from google.oauth2.credentials import Credentials
-
     with socket.socket() as closed:  # a port nothing listens on: the token refresh cannot connect
         closed.bind(("127.0.0.1", 0))
         token_uri = f"http://127.0.0.1:{closed.getsockname()[1]}/token"
     expired = Credentials(token=None, refresh_token="r", client_id="c", client_secret="s", token_uri=token_uri)
-    provider = ImagePinProvider(registry=lambda _host: Registry(AuthorizedSession(expired), registry.url, sleep=sleeps.append))
+    provider = pinner(registry, sleeps, expired)
     with pytest.raises(ImagePinError, match=r"the registry still fails after 242s of retries"):
         provider.create({"image": IMAGE, "digest": None, "pinned": None})
     assert len(sleeps) == 8 and registry.called(HEAD) == [], "no request without a token"
 
 
 def test_a_tls_failure_is_not_retried(registry: ArtifactRegistryServer, sleeps: list[float]) -> None:
-    from google.auth.transport.requests import AuthorizedSession
-    from google.oauth2.credentials import Credentials
-
     tls = registry.url.replace("http://", "https://")  # a TLS handshake with a plain HTTP server fails
-    provider = ImagePinProvider(registry=lambda _host: Registry(AuthorizedSession(Credentials(token=TOKEN)), tls, sleep=sleeps.append))
+    provider = pinner(registry, sleeps, Credentials(token=TOKEN), root=tls)
     with pytest.raises(ImagePinError) as failure:
         provider.create({"image": IMAGE, "digest": None, "pinned": None})
     assert str(failure.value).startswith(f"pinning {IMAGE}: cannot reach {tls}: ")
@@ -207,8 +202,6 @@ def test_no_application_default_credentials_is_one_clear_error(monkeypatch: pyte
 
 def test_the_registry_is_the_images_host_with_application_default_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     import google.auth
-    from google.auth.transport.requests import AuthorizedSession
-    from google.oauth2.credentials import Credentials
 
     credentials = Credentials(token=TOKEN)
     asked: list[object] = []
