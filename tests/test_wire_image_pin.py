@@ -127,28 +127,23 @@ def test_a_refusal_names_the_permission_and_the_way_out(provider: ImagePinProvid
     assert len(registry.called(HEAD)) == 1, "a refusal is not retried"
 
 
+@pytest.mark.parametrize(
+    "refreshing, words",
+    [
+        (False, "the registry did not accept the deployer's credentials (401); "),
+        # AuthorizedSession as ADC uses it: a 401 makes it refresh the token, which a token without a refresh token cannot.
+        (True, "the deployer's credentials could not be refreshed ("),
+    ],
+)
 def test_credentials_the_registry_does_not_accept_say_how_to_log_in(
-    provider: ImagePinProvider, registry: ArtifactRegistryServer
+    registry: ArtifactRegistryServer, sleeps: list[float], refreshing: bool, words: str
 ) -> None:
+    provider = pinner(registry, sleeps, Credentials(token=TOKEN), **({} if refreshing else {"refresh_status_codes": ()}))
     registry.inject(HEAD, http_error(401, "Request had invalid authentication credentials."))
     with pytest.raises(ImagePinError) as failure:
         provider.create({"image": IMAGE, "digest": None, "pinned": None})
-    assert str(failure.value).startswith(
-        f"pinning {IMAGE}: the registry did not accept the deployer's credentials (401); run `gcloud auth application-default login`"
-    )
-    assert len(registry.called(HEAD)) == 1
-
-
-def test_a_401_google_auth_cannot_refresh_its_way_out_of_says_how_to_log_in(
-    registry: ArtifactRegistryServer, sleeps: list[float]
-) -> None:
-    # AuthorizedSession as ADC uses it: a 401 makes it refresh the token, which a token without a refresh token cannot.
-    provider = pinner(registry, sleeps, Credentials(token=TOKEN))
-    registry.inject(HEAD, http_error(401, "Request had invalid authentication credentials."))
-    with pytest.raises(ImagePinError) as failure:
-        provider.create({"image": IMAGE, "digest": None, "pinned": None})
-    assert str(failure.value).startswith(f"pinning {IMAGE}: the deployer's credentials could not be refreshed (")
-    assert "gcloud auth application-default login" in str(failure.value)
+    assert str(failure.value).startswith(f"pinning {IMAGE}: {words}")
+    assert "run `gcloud auth application-default login`" in str(failure.value)
     assert len(registry.called(HEAD)) == 1 and sleeps == []
 
 
