@@ -29,10 +29,12 @@ ENDPOINT_NAME_RE = re.compile(r"[a-z][a-z0-9.-]{0,126}[a-z0-9](?:@[0-9]{3})?")
 # A corpus name becomes part of table, routine and resource names.
 CORPUS_NAME_RE = re.compile(r"[a-z](?:[a-z0-9_]{0,28}[a-z0-9])?")
 PUBSUB_TOPIC_RE = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}")
+# A content digest, as registries name a manifest.
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 # An image by tag, by digest, or both (Docker's grammar: the digest decides what is pulled).
 IMAGE_RE = re.compile(
     r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?)/(?P<path>[A-Za-z0-9._/-]+)"
-    r"(?=[:@])(?::(?P<tag>[A-Za-z0-9._-]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+    rf"(?=[:@])(?::(?P<tag>[A-Za-z0-9._-]+))?(?:@(?P<digest>{DIGEST_RE.pattern}))?"
 )
 SCHEDULE_FIX = 'give BigQuery\'s schedule syntax such as "every 24 hours", or "none" to refresh only by hand'
 

@@ -307,6 +307,14 @@ def test_a_serving_image_of_ones_own_is_read_from_its_host_and_a_missing_one_fai
     assert world.artifacts.called(world.artifacts.GET) == [], "an image of one's own needs no repository of the stack's"
 
 
+def test_a_serving_image_by_tag_and_digest_is_read_by_its_digest(world: World) -> None:
+    image = f"us-central1-docker.pkg.dev/{PROJECT}/images/serving:2.20.0@{DIGEST}"
+    world.artifacts.add_standard_repository("us-central1", "images")
+    world.artifacts.images[f"{PROJECT}/images/serving:{DIGEST}"] = DIGEST  # the digest decides what a pull takes
+    (line,) = lines_of(world.run({**BERT_ONLY, "bert": {"servingImage": image}}), "image")
+    assert line == f"{image} resolves to {DIGEST} (bqml-text-embeddings:bert.servingImage)"
+
+
 def test_the_prebuilt_runtime_reads_googles_image_from_its_registry(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config_bert, "_today", lambda: date(2026, 12, 1))  # the runtime is refused after 2027-01-14
     world.artifacts.add_standard_repository("us", "prediction", project="vertex-ai")

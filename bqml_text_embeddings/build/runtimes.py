@@ -14,13 +14,14 @@ Importing this module must stay cheap: the Pulumi program reads it on every run.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from bqml_text_embeddings import validate
 
 REGISTRY_DIR = Path(__file__).resolve().parent / "op_registries"
 
@@ -40,7 +41,7 @@ class Runtime:
     digest: str | None = None
 
     def __post_init__(self) -> None:
-        if self.digest is not None and not _DIGEST.fullmatch(self.digest):
+        if self.digest is not None and not validate.DIGEST_RE.fullmatch(self.digest):
             raise ValueError(f"runtime {self.name}: digest {self.digest!r} is not sha256:<64 lowercase hex digits>")
 
     @property
@@ -56,9 +57,6 @@ class Runtime:
     def reference(self) -> str:
         """What to pull: by digest where one is pinned (a tag can be moved to other bytes), else by tag."""
         return f"{self.repository}@{self.digest}" if self.digest else self.image
-
-
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 TF_SERVING = "tf-serving-2.20"

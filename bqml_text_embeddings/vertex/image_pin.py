@@ -18,7 +18,6 @@ manifest. A HEAD transfers no layers.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from bqml_text_embeddings import retry
+from bqml_text_embeddings import retry, validate
 
 # What a registry may answer for a manifest: Docker's and OCI's single-platform and multi-platform forms.
 MANIFEST_TYPES = ", ".join(
@@ -38,10 +37,6 @@ MANIFEST_TYPES = ", ".join(
         "application/vnd.docker.distribution.manifest.v2+json",
     )
 )
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_IMAGE = re.compile(
-    r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?)/(?P<path>[A-Za-z0-9._/-]+?)(?::(?P<tag>[A-Za-z0-9._-]+)|@(?P<digest>sha256:[0-9a-f]{64}))"
-)
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
@@ -50,11 +45,11 @@ class ImagePinError(Exception):
 
 
 def split(image: str) -> tuple[str, str, str]:
-    """HOST, PATH and the reference (a tag or a digest) of an image URI."""
-    match = _IMAGE.fullmatch(image)
+    """HOST, PATH and what a pull asks for: the digest where there is one (it decides), else the tag."""
+    match = validate.IMAGE_RE.fullmatch(image)
     if match is None:
         raise ValueError(f"{image!r} is not an image URI with a tag or a digest")
-    return match["host"], match["path"], match["tag"] or match["digest"]
+    return match["host"], match["path"], match["digest"] or match["tag"]
 
 
 @dataclass
@@ -132,7 +127,7 @@ def resolve(connect: Callable[[str], Registry], image: str) -> str:
     except gexc.GoogleAPICallError as exc:
         raise ImagePinError(f"pinning {image}: the registry answered {exc.code}: {exc.message}; {fix}") from exc
     digest = response.headers.get("Docker-Content-Digest", "")
-    if not DIGEST.fullmatch(digest):
+    if not validate.DIGEST_RE.fullmatch(digest):
         raise ImagePinError(
             f"pinning {image}: the registry answered without a sha256 digest (Docker-Content-Digest {digest!r}); {fix}"
         )
