@@ -132,7 +132,6 @@ class BertEmbeddingModel(pulumi.ComponentResource):
             "bert-savedmodel", built, self.bucket.name, child, version_dir="" if runtime.prebuilt else VERSION_DIR
         )
         self.repository = None
-        self.image_pin: ImagePin | None = None
         image: pulumi.Input[str] | None = serving_image
         if image is None:
             # Vertex AI takes images only from Artifact Registry, in a repository in the model's region.
@@ -156,18 +155,14 @@ class BertEmbeddingModel(pulumi.ComponentResource):
             if runtime.digest is not None:
                 image = pulumi.Output.concat(through, runtime.reference)
             else:
-                self.image_pin = ImagePin(
+                pin = ImagePin(
                     "bert-serving-image",
                     pulumi.Output.concat(through, runtime.image),
                     pulumi.ResourceOptions(parent=self, depends_on=[*depends(opts), self.repository]),
                 )
-                image = self.image_pin.pinned
+                image = pin.pinned
         self.serving_image = pulumi.Output.from_input(image)
-        container = (
-            pulumi.Output.from_input(image).apply(lambda uri: {"image_uri": uri})
-            if runtime.prebuilt
-            else pulumi.Output.from_input(image).apply(tf_serving_container)
-        )
+        container = self.serving_image.apply(lambda uri: {"image_uri": uri} if runtime.prebuilt else tf_serving_container(uri))
 
         self.vertex_model = VertexModel(
             "bert-registry-model",
