@@ -57,6 +57,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+@cache  # the package's own files do not change within a process; a program looks a model up more than once
 def _build_code_digest() -> str:
     here = Path(__file__).parent
     digest = hashlib.sha256()
