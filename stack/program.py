@@ -28,21 +28,22 @@ def build_models(settings: config.Settings) -> dict[str, BuiltModel]:
     return built
 
 
-def configure() -> tuple[config.Settings, dict[str, BuiltModel]]:
-    """The validated settings and every chosen model built, or one clear error.
+def configure() -> config.Settings:
+    """The validated settings, with every chosen model built (the components find them cached), or one clear error.
 
     Nothing is declared unless the whole configuration is valid and every model built.
     """
     try:
         settings = config.from_pulumi()
-        return settings, build_models(settings)
+        build_models(settings)
+        return settings
     except (config.ConfigError, BuildError) as exc:
         raise pulumi.RunError(str(exc)) from None
 
 
 def run() -> dict[str, Any]:
     """configure() then declare(): the whole program, returning the stack outputs."""
-    return declare(*configure())
+    return declare(configure())
 
 
 def tutorial_args(settings: config.Settings) -> TextEmbeddingsTutorialArgs:
@@ -98,7 +99,7 @@ def corpus_args(corpus: config.CorpusSettings, settings: config.Settings, tutori
     return args
 
 
-def declare(settings: config.Settings, built: dict[str, BuiltModel]) -> dict[str, Any]:
+def declare(settings: config.Settings) -> dict[str, Any]:
     tutorial = TextEmbeddingsTutorial("tutorial", tutorial_args(settings))
     outputs: dict[str, Any] = {
         "dataset": tutorial.dataset,
