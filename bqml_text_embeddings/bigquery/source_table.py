@@ -45,8 +45,10 @@ def problems(
     text: str,
     newest_by: str | None,
     setting: str,
+    text_option: str = "text",
 ) -> list[str]:
-    """One line per problem, each naming the setting (`setting` is e.g. bqml-text-embeddings:corpora.tickets)."""
+    """One line per problem, each naming the setting (`setting` is e.g. bqml-text-embeddings:corpora.tickets)
+    and its option (`text_option` names the text column's: `text` for a corpus, `column` for the samples)."""
     if resource is None:
         return [f"{setting}.table: {table} does not exist or the deployer cannot read it: check the table's name and your access"]
     found = str(resource.get("location") or "")
@@ -74,10 +76,10 @@ def problems(
         elif kind not in KEY_TYPES:
             why = _WHY_NOT_KEY.get(kind, f"{kind} is not a type a row can be identified by")
             lines.append(f"{setting}.key: {name} is {kind}: {why}; choose key columns of {sorted(KEY_TYPES - {'INTEGER', 'BOOLEAN'})}")
-    field = column(text, "text")
+    field = column(text, text_option)
     if field is not None and (str(field.get("type", "")).upper() != "STRING" or field.get("mode") == "REPEATED"):
         kind = "ARRAY" if field.get("mode") == "REPEATED" else str(field.get("type", "")).upper()
-        lines.append(f"{setting}.text: {text} is {kind}; the text to embed must be a STRING column")
+        lines.append(f"{setting}.{text_option}: {text} is {kind}; the text to embed must be a STRING column")
     if newest_by is not None:
         field = column(newest_by, "newestBy")
         if field is not None and (str(field.get("type", "")).upper() not in NEWEST_TYPES or field.get("mode") == "REPEATED"):

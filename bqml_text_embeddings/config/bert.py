@@ -18,12 +18,17 @@ def _today() -> date:
     return date.today()
 
 
+def prebuilt_image(runtime: runtimes.Runtime, region: str) -> str:
+    """Where a prebuilt runtime's own image is pulled from: Google's registry nearest `region`."""
+    return f"{locations.serving_image_registry(region)}/{runtime.reference}"
+
+
 def parse_bert(value: Any, region: str, fail: Fail) -> BertSettings:
     given = merged(value, BERT, fail)
     runtime, runtime_known = _runtime(given["runtime"], fail)
     image = given["servingImage"] or None
     if image is None and runtime.prebuilt:
-        image = f"{locations.serving_image_registry(region)}/{runtime.reference}"
+        image = prebuilt_image(runtime, region)
     if problem := validate.machine_type(given["machineType"]):
         fail("bert.machineType", problem)
     low, problem = BERT["minReplicas"].whole(given["minReplicas"])

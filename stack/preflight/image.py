@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bqml_text_embeddings import locations
 from bqml_text_embeddings.build import runtimes
+from bqml_text_embeddings.config.bert import prebuilt_image
 from bqml_text_embeddings.naming import serving_repository_id
 from bqml_text_embeddings.vertex.image_pin import MANIFEST_TYPES, split
 from stack.config import NAMESPACE, Settings
@@ -37,7 +37,7 @@ def check(artifacts: rest.Rest, registry: Callable[[str], rest.Rest], settings: 
     runtime = runtimes.get(settings.bert.runtime)
     if settings.bert.serving_image is not None:
         # A prebuilt runtime's own image is what the config puts there when bert.servingImage is not set.
-        own = runtime.prebuilt and settings.bert.serving_image == f"{locations.serving_image_registry(settings.region)}/{runtime.image}"
+        own = runtime.prebuilt and settings.bert.serving_image == prebuilt_image(runtime, settings.region)
         option = f"{NAMESPACE}:bert.runtime" if own else f"{NAMESPACE}:bert.servingImage"
         return [_manifest(registry, settings.bert.serving_image, option)]
     repository_id = serving_repository_id(stack)

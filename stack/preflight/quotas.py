@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bqml_text_embeddings import locations
 from stack.config import NAMESPACE, Settings
 from stack.preflight import rest
 from stack.preflight.report import Line, fail, note, ok
@@ -112,7 +113,7 @@ def _embedding(infos: list[dict[str, Any]], settings: Settings, corpora: list[An
     model = base_model(endpoint)
     # BigQuery calls Vertex AI where the dataset is; a multi-region dataset's region is BigQuery's choice,
     # so the stack's Vertex AI region stands in for it.
-    region = settings.location if settings.location not in ("US", "EU") else settings.region
+    region = settings.location if settings.location not in locations.MULTI_REGIONS else settings.region
     where = f"{REQUESTS_PER_BASE_MODEL} (base_model {model}) in {region}"
     if model is None:
         return note(

@@ -40,11 +40,8 @@ def check(client: Any, settings: Settings) -> tuple[list[Line], dict[str, int | 
         table, column = settings.samples.table, settings.samples.column
         setting = f"{NAMESPACE}:samplePredictions"
         resource = jobs.table_resource(client, table)
-        # The rule is the corpus source's with no key; only the option naming the text differs.
-        found = [
-            p.replace(f"{setting}.text:", f"{setting}.column:")
-            for p in source_table.problems(resource, table, settings.location, (), column, None, setting)
-        ]
+        # The rule is the corpus source's with no key, its text named by the samples' own option.
+        found = source_table.problems(resource, table, settings.location, (), column, None, setting, text_option="column")
         lines += [fail(CHECK, problem) for problem in found]
         if resource is not None:
             rows[table] = _rows(resource)
