@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from bqml_text_embeddings.tutorial.spec import TutorialSpec as Settings
+if TYPE_CHECKING:  # a leaf: names only, no config or Pulumi imported at run time
+    from bqml_text_embeddings.config.settings import Settings
 
 LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
 
@@ -12,10 +14,6 @@ LABELS = {"app": "bqml-text-embeddings", "managed-by": "pulumi"}
 def model_dataset(settings: Settings, model: str) -> str:
     """project.dataset where a model, and every table and function that queries it, lives."""
     return f"{settings.project}.{settings.dataset_of(model)}"
-
-
-def model_id(settings: Settings, model: str) -> str:
-    return f"{model_dataset(settings, model)}.{model}_model"
 
 
 def sample_table_id(settings: Settings, model: str) -> str:
