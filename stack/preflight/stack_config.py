@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bqml_text_embeddings.config.keys import OURS
 from stack import config
-
-# Read as strings by the program (pulumi.Config.get), the rest as JSON (get_object): see config.from_pulumi.
-_STRINGS = ("location", "dataset", "buildDir", "buildJobs")
-_OBJECTS = ("models", "modelSources", "samplePredictions", "bert", "textEmbedding", "evaluation", "corpora")
 
 
 class SetupError(Exception):
@@ -51,11 +48,12 @@ def settings_from(entries: Mapping[str, Any], environ: Mapping[str, str]) -> con
         "project": value("gcp:project") or environ.get("GOOGLE_CLOUD_PROJECT") or None,
         "region": value("gcp:region"),
     }
-    for name in _STRINGS:
-        found = value(ours + name)
-        raw[name] = None if found is None else str(found)
-    for name in _OBJECTS:
-        found = value(ours + name)
+    # Each key read as the program reads it (stack/config/pulumi_config.py): strings and integers as text, the rest as JSON.
+    for field in OURS:
+        name, found = field.name, value(ours + field.name)
+        if field.kind in ("string", "integer"):
+            raw[name] = None if found is None else str(found)
+            continue
         if isinstance(found, str):
             try:
                 found = json.loads(found)
